@@ -17,8 +17,9 @@ from threadpoolctl import threadpool_limits
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import convkit  # noqa: E402
-from _timing import Row, median_seconds, print_table  # noqa: E402
+from _timing import Row, median_seconds, print_table
+
+import convkit
 
 THREADS = 2
 CONV_CASES = {
@@ -37,20 +38,18 @@ def conv_inputs(case: tuple[int, ...], rng: np.random.Generator):
     return x, weight, bias
 
 
-def bench_conv2d(rng: np.random.Generator) -> list[Row]:
-    rows = []
-    for name, case in CONV_CASES.items():
-        x, weight, bias = conv_inputs(case, rng)
-        pad = case[-1]
-        tx, tw, tb = map(torch.from_numpy, (x, weight, bias))
-        ours = median_seconds(lambda: convkit.conv2d(x, weight, bias, padding=pad))
-        with torch.no_grad():
-            theirs = median_seconds(lambda: F.conv2d(tx, tw, tb, padding=pad))
-        got = convkit.conv2d(x, weight, bias, padding=pad)
+def bench_conv2d_case(name: str, case: tuple[int, ...], rng: np.random.Generator) -> Row:
+    """Time one forward convolution case in both libraries (and check they agree)."""
+    x, weight, bias = conv_inputs(case, rng)
+    pad = case[-1]
+    tx, tw, tb = map(torch.from_numpy, (x, weight, bias))
+    ours = median_seconds(lambda: convkit.conv2d(x, weight, bias, padding=pad))
+    with torch.no_grad():
+        theirs = median_seconds(lambda: F.conv2d(tx, tw, tb, padding=pad))
         want = F.conv2d(tx, tw, tb, padding=pad).numpy()
-        np.testing.assert_allclose(got, want, rtol=1e-3, atol=1e-3)
-        rows.append(Row(f"conv2d {name}", ours, theirs, 2.5))
-    return rows
+    got = convkit.conv2d(x, weight, bias, padding=pad)
+    np.testing.assert_allclose(got, want, rtol=1e-3, atol=1e-3)
+    return Row(f"conv2d {name}", ours, theirs, 2.5)
 
 
 def bench_max_pool(rng: np.random.Generator) -> Row:
@@ -99,7 +98,8 @@ def main() -> int:
     torch.set_num_threads(THREADS)
     rng = np.random.default_rng(0)
     with threadpool_limits(limits=THREADS):
-        rows = bench_conv2d(rng) + [bench_max_pool(rng), bench_conv_backward(rng)]
+        rows = [bench_conv2d_case(name, case, rng) for name, case in CONV_CASES.items()]
+        rows += [bench_max_pool(rng), bench_conv_backward(rng)]
         ok = print_table(f"convkit vs torch {torch.__version__}, float32, {THREADS} threads", rows)
         bench_naive(rng)
     print("\nall targets met" if ok else "\nSOME TARGETS MISSED")

@@ -1,0 +1,42 @@
+"""The public API: every operation is exported from convkit with __all__, and documented."""
+
+import inspect
+
+import pytest
+
+import convkit
+
+PUBLIC = [
+    "pad2d", "correlate2d", "convolve2d", "conv1d", "conv2d", "conv2d_naive", "im2col",
+    "conv2d_backward", "max_pool2d", "avg_pool2d", "global_avg_pool2d", "max_pool2d_backward",
+    "output_size", "conv2d_params", "linear_params", "receptive_field",
+]
+
+
+@pytest.mark.parametrize("name", PUBLIC)
+def test_public_function_is_exported_and_documented(name):
+    """convkit.<name> exists, is listed in __all__ and has a docstring."""
+    fn = getattr(convkit, name)
+    assert name in convkit.__all__
+    assert callable(fn)
+    assert inspect.getdoc(fn), f"{name} has no docstring"
+
+
+@pytest.mark.parametrize(
+    ("name", "params"),
+    [
+        ("conv2d", ["x", "weight", "bias", "stride", "padding", "dilation"]),
+        ("conv2d_naive", ["x", "weight", "bias", "stride", "padding", "dilation"]),
+        ("conv1d", ["x", "weight", "bias", "stride", "padding", "dilation"]),
+        ("im2col", ["x", "kernel_size", "stride", "padding", "dilation"]),
+        ("conv2d_backward", ["grad_out", "x", "weight", "stride", "padding", "dilation"]),
+        ("max_pool2d", ["x", "kernel_size", "stride", "padding"]),
+        ("avg_pool2d", ["x", "kernel_size", "stride", "padding", "count_include_pad"]),
+        ("max_pool2d_backward", ["grad_out", "x", "kernel_size", "stride", "padding"]),
+        ("output_size", ["size", "kernel_size", "stride", "padding", "dilation"]),
+        ("pad2d", ["x", "padding", "value"]),
+    ],
+)
+def test_signatures_follow_the_spec(name, params):
+    """Argument names and order are those of the spec (torch.nn.functional's)."""
+    assert list(inspect.signature(getattr(convkit, name)).parameters) == params
