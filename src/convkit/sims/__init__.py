@@ -1,0 +1,23 @@
+"""Interactive simulations for the book.
+
+anywidget widgets: live in JupyterLab, embedded (state and ES module) in the static HTML.
+
+- ``ConnectivitySim`` (ch00): fully-connected vs convolutional connectivity.
+- ``Slide1DSim``, ``Slide2DSim`` (ch01): a kernel sliding step by step.
+
+Adding a simulation: write ``<name>.js`` here (an ES module exporting
+``default { render }``; it may use the helpers of ``_common.js`` -- ``h``, ``fmt``,
+``stepper``, ``setTrait``, ``typesetMath`` -- and the classes of ``sims.css``), and a
+``SimWidget`` subclass with ``_sim_name = "<name>"`` and its state as synced
+traitlets.  The module computes what it shows in JavaScript, so mark every number a
+test should compare with convkit with ``data-value`` (and a ``data-role``), put
+``data-sim="<name>"`` on the root element, and add a browser test in
+``tests/book/test_sims.py``.  Never use ``ipywidgets.interact`` for anything a reader
+must use in the static book: it only shows a frozen snapshot there.
+"""
+
+from convkit.sims._base import SimWidget
+from convkit.sims.connectivity import ConnectivitySim
+from convkit.sims.sliding import Slide1DSim, Slide2DSim
+
+__all__ = ["ConnectivitySim", "SimWidget", "Slide1DSim", "Slide2DSim"]

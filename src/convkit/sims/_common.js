@@ -1,0 +1,107 @@
+// Shared helpers of the convkit simulations (prepended to each sim's ES module).
+
+/** Create an element: h("div", {class: "x", onclick: fn}, [children...]). */
+function h(tag, attrs = {}, children = []) {
+  const svgTags = new Set(["svg", "g", "line", "circle", "text", "rect", "title"]);
+  const el = svgTags.has(tag)
+    ? document.createElementNS("http://www.w3.org/2000/svg", tag)
+    : document.createElement(tag);
+  for (const [key, value] of Object.entries(attrs)) {
+    if (value === undefined || value === null || value === false) continue;
+    if (key.startsWith("on") && typeof value === "function") {
+      el.addEventListener(key.slice(2), value);
+    } else {
+      el.setAttribute(key, value === true ? "" : String(value));
+    }
+  }
+  for (const child of [].concat(children)) {
+    if (child === null || child === undefined || child === false) continue;
+    el.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+  return el;
+}
+
+/** A number as a reader wants to see it: integers plain, others to 3 decimals, a true minus sign. */
+function fmt(value) {
+  if (!Number.isFinite(value)) return String(value);
+  const rounded = Math.round(value * 1000) / 1000;
+  const text = Number.isInteger(rounded) ? String(Math.abs(rounded)) : Math.abs(rounded).toFixed(3).replace(/0+$/, "");
+  return (rounded < 0 ? "\u2212" : "") + text;
+}
+
+/** A factor in a product: negative numbers in parentheses. */
+function fmtFactor(value) {
+  return value < 0 ? `(${fmt(value)})` : fmt(value);
+}
+
+/** The dot product of two equal-length arrays, summed left to right (like the loops in convkit). */
+function dot(a, b) {
+  let total = 0;
+  for (let i = 0; i < a.length; i++) total += a[i] * b[i];
+  return total;
+}
+
+/** A text button usable with mouse and keyboard. */
+function button(label, onClick, extra = {}) {
+  return h("button", { type: "button", class: "ck-btn", onclick: onClick, ...extra }, [label]);
+}
+
+/** Write to a synced trait; a no-op without a kernel (the static book) other than locally. */
+function setTrait(model, name, value) {
+  model.set(name, value);
+  model.save_changes();
+}
+
+/** Typeset math inside `el` with the page's MathJax 3, waiting for it to start if needed. */
+function typesetMath(el, tries = 100) {
+  const mj = globalThis.MathJax;
+  if (!mj) return;
+  if (typeof mj.typesetPromise === "function" && mj.startup && mj.startup.promise) {
+    mj.startup.promise.then(() => mj.typesetPromise([el])).catch((err) => console.warn(err));
+  } else if (tries > 0) {
+    setTimeout(() => typesetMath(el, tries - 1), 100);
+  }
+}
+
+/** Text with $...$ turned into MathJax's \( \) delimiters, or into plain symbols without MathJax. */
+function mathText(text) {
+  if (globalThis.MathJax) {
+    return text.replace(/\$([^$]+)\$/g, (_, tex) => `\\(${tex}\\)`);
+  }
+  const symbols = { "\\times": "×", "\\cdot": "·", "\\le": "≤", "\\ge": "≥", "\\to": "→",
+    "\\approx": "≈", "\\lfloor": "⌊", "\\rfloor": "⌋", "\\star": "⋆", "\\sum": "Σ" };
+  return text.replace(/\$([^$]+)\$/g, (_, tex) =>
+    tex.replace(/\\[a-zA-Z]+/g, (m) => symbols[m] ?? m).replace(/[{}]/g, ""));
+}
+
+/** Step / Play / Reset buttons moving a position through 0 .. count-1 (Play stops at the end). */
+function stepper(count, getPos, setPos, { interval = 800 } = {}) {
+  let timer = null;
+  const stepBtn = button("Step \u25B6|", () => { stop(); advance(); }, { "data-action": "step",
+    title: "Move the window one position (key: →)" });
+  const playBtn = button("Play \u25B6", () => (timer ? stop() : play()), { "data-action": "play",
+    "aria-pressed": "false" });
+  const resetBtn = button("Reset \u21BA", () => { stop(); setPos(0); }, { "data-action": "reset" });
+  function advance() {
+    if (getPos() < count - 1) setPos(getPos() + 1);
+    if (getPos() >= count - 1) stop();
+  }
+  function play() {
+    if (getPos() >= count - 1) setPos(0);
+    playBtn.textContent = "Pause \u23F8";
+    playBtn.setAttribute("aria-pressed", "true");
+    timer = setInterval(advance, interval);
+  }
+  function stop() {
+    if (timer) clearInterval(timer);
+    timer = null;
+    playBtn.textContent = "Play \u25B6";
+    playBtn.setAttribute("aria-pressed", "false");
+  }
+  function refresh() {
+    stepBtn.disabled = getPos() >= count - 1;
+  }
+  const bar = h("div", { class: "ck-controls", role: "group", "aria-label": "Simulation controls" },
+    [stepBtn, playBtn, resetBtn]);
+  return { bar, refresh, stop };
+}

@@ -1,0 +1,46 @@
+"""Argument checks shared by the simulations (clear errors for bad input)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+
+
+def int_at_least(name: str, value: object, low: int) -> int:
+    """``value`` as an int >= ``low``: TypeError for non-integers (bools too), else ValueError."""
+    if isinstance(value, bool) or not isinstance(value, int | np.integer):
+        raise TypeError(f"{name} must be an integer, got {value!r}")
+    if value < low:
+        raise ValueError(f"{name} must be at least {low}, got {value}")
+    return int(value)
+
+
+def finite_floats(name: str, values: object, ndim: int) -> np.ndarray:
+    """``values`` as a float64 array with ``ndim`` dimensions, non-empty and finite."""
+    if isinstance(values, str) or not isinstance(values, Sequence | np.ndarray):
+        kind = type(values).__name__
+        raise TypeError(f"{name} must be a {ndim}-D sequence of numbers, got {kind}")
+    try:
+        array = np.asarray(values, dtype=np.float64)
+    except (TypeError, ValueError) as err:
+        raise TypeError(f"{name} must hold numbers only ({err})") from None
+    if array.ndim != ndim:
+        raise ValueError(f"{name} must be {ndim}-D, got shape {array.shape}")
+    if array.size == 0:
+        raise ValueError(f"{name} must not be empty, got shape {array.shape}")
+    if not all(math.isfinite(v) for v in array.ravel()):
+        raise ValueError(f"{name} must hold finite numbers only")
+    return array
+
+
+def as_json_numbers(array: np.ndarray) -> list:
+    """Nested lists of Python numbers (ints where integral: the page shows `3`, not `3.0`)."""
+
+    def convert(v: float) -> int | float:
+        return int(v) if float(v).is_integer() else float(v)
+
+    if array.ndim == 1:
+        return [convert(v) for v in array]
+    return [as_json_numbers(row) for row in array]

@@ -1,0 +1,109 @@
+"""Every page in the toc, in Chromium: loads cleanly and offline, math typeset, alt text."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from book_site import (
+    HTML_DIR,
+    IMAGES_WITHOUT_ALT_JS,
+    RAW_MATH_JS,
+    ROOT,
+    SCREENSHOT_DIR,
+    chapter_docnames,
+    open_page,
+    source_of,
+    toc_docnames,
+)
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.mark.parametrize("docname", toc_docnames())
+def test_page_loads_offline_and_clean(visit, docname: str) -> None:
+    """No console error, nothing off-site, no failed request; math typeset; images have alt."""
+    result = visit(docname)
+    SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
+    shot = SCREENSHOT_DIR / f"{docname.replace('/', '__')}.png"
+    result.page.screenshot(path=shot, full_page=True)
+    assert result.problems() == [], "\n".join(result.problems())
+    assert result.page.evaluate(RAW_MATH_JS) == [], "untypeset math left on the page"
+    html = (HTML_DIR / f"{docname}.html").read_text()
+    math_spans = len(re.findall(r'class="math notranslate nohighlight"', html))
+    typeset = result.page.locator("main mjx-container").count()
+    assert typeset >= math_spans, f"{math_spans} math elements but {typeset} typeset"
+    assert result.page.evaluate(IMAGES_WITHOUT_ALT_JS) == [], "images without real alt text"
+
+
+def test_index_over_file_url(browser) -> None:
+    """Opened straight from disk (file://), the book works too: redirect, scripts, sims."""
+    result = open_page(browser, (HTML_DIR / "index.html").as_uri(), allowed_prefix="file://")
+    try:
+        assert result.page.url.endswith(f"{toc_docnames()[0]}.html")
+        assert result.problems() == [], "\n".join(result.problems())
+    finally:
+        result.page.close()
+    widget_call = re.compile(r"Sim\(|quick_check\(")
+    with_sims = [d for d in toc_docnames() if widget_call.search(source_of(d).read_text())]
+    assert with_sims, "no page with a simulation or quick check to open from file://"
+    for docname in with_sims:
+        uri = (HTML_DIR / f"{docname}.html").as_uri()
+        page_visit = open_page(browser, uri, allowed_prefix="file://")
+        try:
+            assert page_visit.problems() == [], "\n".join(page_visit.problems())
+            sims = page_visit.page.locator("[data-sim]")
+            assert sims.count() > 0, f"{docname}: no simulation rendered from file://"
+        finally:
+            page_visit.page.close()
+
+
+def test_toc_has_the_chapters_in_order() -> None:
+    """Chapters appear in course order, and only chapters that exist (no placeholders)."""
+    chapters = chapter_docnames()
+    numbers = [int(re.search(r"ch(\d\d)", c).group(1)) for c in chapters]
+    assert numbers == sorted(numbers) and len(set(numbers)) == len(numbers)
+    for docname in toc_docnames():
+        assert (ROOT / f"{docname}.ipynb").exists() or (ROOT / f"{docname}.md").exists()
+
+
+def test_ipywidgets_mathjax2_calls_work_with_mathjax3(visit) -> None:
+    """ipywidgets 8 typesets with `MathJax.Hub.Queue` (MathJax 2); the shim makes it work."""
+    result = visit(toc_docnames()[0])
+    typeset = result.page.evaluate(
+        """async () => {
+          const el = document.createElement('div');
+          el.textContent = 'a label with $x^2$';
+          document.querySelector('main').append(el);
+          MathJax.Hub.Queue(['Typeset', MathJax.Hub, el]);
+          for (let i = 0; i < 50 && !el.querySelector('mjx-container'); i++) {
+            await new Promise(r => setTimeout(r, 100));
+          }
+          return el.querySelectorAll('mjx-container').length;
+        }"""
+    )
+    assert typeset == 1
+    assert result.problems() == [], "\n".join(result.problems())
+
+
+def test_search_finds_chapter_text(visit) -> None:
+    """The built-in search works offline."""
+    result = visit("search")
+    result.page.goto(result.page.url + "?q=kernel")
+    result.page.wait_for_selector("#search-results li", timeout=20_000)
+    assert result.page.locator("#search-results li").count() > 0
+    assert result.problems() == [], "\n".join(result.problems())
+
+
+@pytest.mark.parametrize("docname", chapter_docnames())
+def test_chapter_has_launch_and_download_buttons(built_book, docname: str) -> None:
+    """Binder, Colab and JupyterHub launch links for this notebook, and its download."""
+    html = (built_book / f"{docname}.html").read_text()
+    notebook = f"{docname}.ipynb"
+    services = ("mybinder.org/v2/gh/", "colab.research.google.com/github/", "/hub/user-redirect/")
+    for service in services:
+        links = re.findall(rf'href="([^"]*{re.escape(service)}[^"]*)"', html)
+        assert any(notebook in link for link in links), f"no {service} link to {notebook}"
+    download = f'href="../_sources/{notebook}"'
+    assert download in html, "no download link for the notebook"
+    assert (built_book / "_sources" / notebook).exists()
