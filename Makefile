@@ -17,7 +17,8 @@ export PATH := $(BIN):$(PATH)
 SETUP_KEY := $(shell cat requirements.txt constraints.txt pyproject.toml 2>/dev/null | sha256sum | cut -c1-16)
 STAMP := $(VENV)/.setup-$(SETUP_KEY)
 
-.PHONY: help setup book test test-fast lint lab bench clean
+.PHONY: help setup book test test-fast lint lab bench clean browser-deps book-deps \
+	generate preflight autograde feedback grades validate
 
 help:  ## list the commands
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 14
@@ -33,11 +34,11 @@ $(STAMP):
 	@touch $@
 	@echo "setup: environment ready in $(VENV)"
 
-book: setup  ## build the executed HTML book into _build/html
+book: setup book-deps  ## build the executed HTML book into _build/html
 	$(BIN)/python -m convkit.book build
 	@echo "The book is at: file://$(CURDIR)/_build/html/index.html"
 
-test: setup  ## run the whole test suite (lint, unit, property and end-to-end tests)
+test: setup browser-deps book-deps  ## run the whole test suite (lint, unit, property and end-to-end tests)
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
 
@@ -50,8 +51,39 @@ lint: setup  ## ruff
 lab: setup  ## JupyterLab on the exercises (students start here)
 	$(BIN)/jupyter lab --notebook-dir=exercises $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-bench: setup  ## speed benchmarks against torch, measured in the same run
-	$(BIN)/python benchmarks/ops.py
+bench: setup book-deps  ## speed benchmarks against torch, measured in the same run
+	@status=0; for b in ops book; do $(BIN)/python benchmarks/$$b.py || status=1; done; exit $$status
+
+# nbgrader, for instructors and students (see the README).  Examples:
+#   make autograde ASSIGNMENT=ch01            make autograde ASSIGNMENT=ch01 STUDENT=alice
+ASSIGNMENT ?= ch01
+STUDENT ?=
+NB ?=
+
+generate: setup  ## nbgrader: make exercises/ from solutions/ (all assignments)
+	$(BIN)/python -m convkit.course generate
+
+preflight: setup  ## nbgrader: pre-flight checks of ASSIGNMENT (default ch01)
+	$(BIN)/python -m convkit.course preflight $(ASSIGNMENT)
+
+autograde: setup  ## nbgrader: pre-flight, then autograde ASSIGNMENT (all students, or STUDENT=id)
+	$(BIN)/python -m convkit.course autograde $(ASSIGNMENT) $(if $(STUDENT),--student $(STUDENT),)
+
+feedback: setup  ## nbgrader: feedback HTML for ASSIGNMENT's graded students (no hidden tests)
+	$(BIN)/python -m convkit.course feedback $(ASSIGNMENT) $(if $(STUDENT),--student $(STUDENT),)
+
+grades: setup  ## nbgrader: export every grade to grades.csv (ungraded ones marked, never 0)
+	$(BIN)/python -m convkit.course export --to grades.csv
+
+validate: setup  ## students: run the tests of the exercises/ notebooks (or NB=path/to.ipynb)
+	$(BIN)/python -m convkit.course validate $(NB)
+
+# System packages, installed only when missing (Debian; needs root, as on CI).
+browser-deps:  ## Debian's Chromium for the browser tests (never `playwright install`)
+	@command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium)
+
+book-deps:  ## npm, which fetches the book's pinned offline JavaScript (MathJax, require.js, widget manager)
+	@command -v npm >/dev/null || (apt-get update -qq && apt-get install -y -qq npm)
 
 clean:  ## remove build output and caches (keeps .venv)
 	rm -rf _build .pytest_cache .ruff_cache .hypothesis

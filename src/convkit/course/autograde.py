@@ -1,0 +1,231 @@
+"""Autograde submissions, one student at a time, each in its own nbgrader process.
+
+:func:`grade_submission` grades one student's submission and returns an
+:class:`Outcome`; it never raises for a bad submission.  :func:`grade_assignment`
+runs it for every student with a progress bar and records each outcome.
+"""
+
+from __future__ import annotations
+
+import shutil
+import time
+from collections.abc import Iterable
+from pathlib import Path
+
+import nbformat
+from nbgrader.api import Gradebook, MissingEntry
+from tqdm import tqdm
+
+from .course import Course
+from .outcomes import Outcome, Reason, Status, classify_failure, record_outcome
+from .runner import run_nbgrader
+
+DEFAULT_RUN_TIMEOUT = 900.0  # seconds for one student's whole autograde run
+
+
+def check_submission_files(course: Course, assignment: str, student: str) -> Outcome | None:
+    """An UNGRADED/NO_SUBMISSION outcome if the files cannot be graded, else None.
+
+    Checks that every notebook of the assignment is there under its own name
+    (nbgrader would score a renamed notebook 0) and is a valid notebook file.
+    """
+    folder = course.submitted_dir(student, assignment)
+    if not folder.is_dir():
+        return Outcome(assignment, student, Status.NO_SUBMISSION)
+    expected = course.notebook_names(assignment)
+    present = sorted(p.name for p in folder.glob("*.ipynb"))
+    missing = [name for name in expected if name not in present]
+    if missing:
+        extra = [name for name in present if name not in expected]
+        reason = Reason.RENAMED_NOTEBOOK if extra else Reason.MISSING_NOTEBOOK
+        detail = f"expected {', '.join(missing)}" + (f"; found {', '.join(extra)}" if extra else "")
+        return Outcome(assignment, student, Status.UNGRADED, reason=reason, detail=detail)
+    for name in expected:
+        try:
+            nb = nbformat.read(folder / name, as_version=nbformat.NO_CONVERT)
+            nbformat.validate(nb)
+        except Exception as exc:  # any parse or schema error makes the file ungradable
+            first_line = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+            detail = f"{name}: {first_line[:200]}"
+            return Outcome(
+                assignment, student, Status.UNGRADED, reason=Reason.INVALID_NOTEBOOK, detail=detail
+            )
+    return None
+
+
+def tampering_notes(course: Course, assignment: str, student: str) -> list[str]:
+    """Test cells of the release that the submission deleted or edited (nbgrader restores them)."""
+    deleted: list[str] = []
+    edited: list[str] = []
+    for name in course.notebook_names(assignment):
+        release_path = course.release_dir(assignment) / name
+        if not release_path.is_file():
+            continue
+        released = _test_cell_sources(nbformat.read(release_path, as_version=4))
+        submitted = _test_cell_sources(
+            nbformat.read(course.submitted_dir(student, assignment) / name, as_version=4)
+        )
+        for cell_id, source in released.items():
+            if cell_id not in submitted:
+                deleted.append(cell_id)
+            elif submitted[cell_id] != source:
+                edited.append(cell_id)
+    notes = []
+    if deleted:
+        notes.append(f"{len(deleted)} deleted test cell(s) put back: {', '.join(deleted)}")
+    if edited:
+        notes.append(f"{len(edited)} edited test cell(s) restored: {', '.join(edited)}")
+    return notes
+
+
+def _test_cell_sources(nb: nbformat.NotebookNode) -> dict[str, str]:
+    """grade_id -> source of the notebook's test cells (grade cells that are not answers)."""
+    sources: dict[str, str] = {}
+    for cell in nb.cells:
+        meta = cell.get("metadata", {}).get("nbgrader", {})
+        if meta.get("grade") and not meta.get("solution") and "grade_id" in meta:
+            sources.setdefault(meta["grade_id"], cell.source)
+    return sources
+
+
+def log_path_for(course: Course, assignment: str, student: str) -> Path:
+    """Where the autograde log of one student's run is written."""
+    return course.grading_dir / "logs" / assignment / f"{student}.log"
+
+
+def grade_submission(
+    course: Course,
+    assignment: str,
+    student: str,
+    *,
+    run_timeout: float = DEFAULT_RUN_TIMEOUT,
+) -> Outcome:
+    """Autograde ``submitted/<student>/<assignment>`` and return what happened.
+
+    Runs ``nbgrader autograde ASSIGNMENT --student STUDENT --force`` in a child
+    process killed after ``run_timeout`` seconds.  On any failure the
+    student's stale grades and autograded/feedback files are removed, so an
+    old score can never pass for the new one.
+    """
+    start = time.monotonic()
+    problem = check_submission_files(course, assignment, student)
+    if problem is not None:
+        if problem.status is Status.UNGRADED:
+            _forget_grades(course, assignment, student)
+        problem.seconds = time.monotonic() - start
+        return problem
+
+    log_path = log_path_for(course, assignment, student)
+    run = run_nbgrader(
+        course,
+        ["autograde", assignment, "--student", student, "--force"],
+        timeout=run_timeout,
+        log_path=log_path,
+    )
+    log_name = str(log_path.relative_to(course.root))
+    if run.timed_out:
+        _forget_grades(course, assignment, student)
+        return Outcome(
+            assignment,
+            student,
+            Status.UNGRADED,
+            reason=Reason.RUN_TIMEOUT,
+            detail=f"stopped after {run_timeout:g} s",
+            seconds=run.seconds,
+            log=log_name,
+        )
+    if not run.ok:
+        reason, detail = classify_failure(run.log)
+        _forget_grades(course, assignment, student)
+        return Outcome(
+            assignment,
+            student,
+            Status.UNGRADED,
+            reason=reason,
+            detail=detail,
+            seconds=run.seconds,
+            log=log_name,
+        )
+    score, max_score, unscored = _read_score(course, assignment, student)
+    notes = tampering_notes(course, assignment, student)
+    if unscored:
+        notes.append(f"needs manual grading: {', '.join(unscored)}")
+    return Outcome(
+        assignment,
+        student,
+        Status.GRADED,
+        score=score,
+        max_score=max_score,
+        notes=notes,
+        seconds=run.seconds,
+        log=log_name,
+    )
+
+
+def _read_score(course: Course, assignment: str, student: str) -> tuple[float, float, list[str]]:
+    """(score, max score, ids of grade cells without any score) from the gradebook."""
+    with Gradebook(course.db_url, course.course_id) as gb:
+        submission = gb.find_submission(assignment, student)
+        unscored = [
+            grade.name
+            for notebook in submission.notebooks
+            for grade in notebook.grades
+            if grade.auto_score is None and grade.manual_score is None
+        ]
+        return float(submission.score), float(submission.max_score), unscored
+
+
+def _forget_grades(course: Course, assignment: str, student: str) -> None:
+    """Clear this submission's automatic scores and its autograded/feedback folders."""
+    for folder in (
+        course.autograded_dir(student, assignment),
+        course.feedback_dir(student, assignment),
+    ):
+        if folder.is_dir():
+            shutil.rmtree(folder)
+    try:
+        with Gradebook(course.db_url, course.course_id) as gb:
+            submission = gb.find_submission(assignment, student)
+            for notebook in submission.notebooks:
+                for grade in notebook.grades:
+                    grade.auto_score = None
+                    grade.needs_manual_grade = True
+            gb.db.commit()
+    except MissingEntry:
+        pass
+
+
+def grade_assignment(
+    course: Course,
+    assignment: str,
+    students: Iterable[str] | None = None,
+    *,
+    run_timeout: float = DEFAULT_RUN_TIMEOUT,
+    progress: bool = True,
+) -> list[Outcome]:
+    """Grade every student (or the given ones) of ``assignment``; record each outcome.
+
+    One student's failure, including an unexpected error in this code, never
+    stops the others: it becomes an UNGRADED outcome with the reason.
+    """
+    chosen = sorted(students) if students is not None else course.submitted_students(assignment)
+    outcomes: list[Outcome] = []
+    tqdm.monitor_interval = 0  # no monitor thread: grading forks child processes
+    bar = tqdm(chosen, desc=f"autograde {assignment}", unit="student", disable=not progress)
+    for student in bar:
+        bar.set_postfix_str(student)
+        try:
+            outcome = grade_submission(course, assignment, student, run_timeout=run_timeout)
+        except Exception as exc:  # a bug or an environment problem: report it, go on
+            outcome = Outcome(
+                assignment,
+                student,
+                Status.UNGRADED,
+                reason=Reason.AUTOGRADE_ERROR,
+                detail=f"{type(exc).__name__}: {exc}",
+            )
+        record_outcome(course, outcome)
+        outcomes.append(outcome)
+        if progress:
+            tqdm.write(f"{student}: {outcome.summary}")
+    return outcomes

@@ -1,0 +1,212 @@
+"""Reproducible random test cases for the hidden tests (fixed seed, varied shapes).
+
+``random_cases(kind, n, seed, **options)`` returns a list of ``(args, kwargs)``
+pairs ready for :func:`convkit.grading.check_function`.  Every generator draws
+from ``numpy.random.default_rng(seed)``, so a notebook's hidden tests see the same
+cases on every run and on every student's submission.
+
+Kinds: ``linear_params``, ``conv2d_params``, ``conv1d_matrix``, ``shift2d``,
+``equivariance_error``, ``correlate2d``, ``convolve2d``, ``conv1d``, ``conv2d``.
+A callable ``kind(rng) -> (args, kwargs)`` is accepted too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+from numpy.random import Generator, default_rng  # bound now: the notebook cannot swap them
+
+from convkit.grading import _rules
+from convkit.grading.errors import GradingFailure
+
+Case = tuple[tuple[Any, ...], dict[str, Any]]
+
+
+def _values(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
+    """Random float64 values with a few exact small integers mixed in."""
+    values = rng.normal(size=shape)
+    mask = rng.random(shape) < 0.2
+    values[mask] = rng.integers(-3, 4, size=int(mask.sum()))
+    return values
+
+
+def _int(rng: np.random.Generator, low: int, high: int) -> int:
+    """A Python int in [low, high]."""
+    return int(rng.integers(low, high + 1))
+
+
+def _linear_params(rng: np.random.Generator) -> Case:
+    return (_int(rng, 1, 5000), _int(rng, 1, 3000)), {"bias": bool(rng.random() < 0.5)}
+
+
+def _conv2d_params(rng: np.random.Generator) -> Case:
+    kh = _int(rng, 1, 7)
+    kernel: int | tuple[int, int] = kh if rng.random() < 0.6 else (kh, _int(rng, 1, 7))
+    args = (_int(rng, 1, 512), _int(rng, 1, 512), kernel)
+    return args, {"bias": bool(rng.random() < 0.5)}
+
+
+def _conv1d_matrix(rng: np.random.Generator, stride: bool = True, padding: bool = True) -> Case:
+    k = _int(rng, 1, 5)
+    pad = _int(rng, 0, 2) if padding else 0
+    length = _int(rng, max(1, k - 2 * pad), 12)
+    kwargs = {}
+    if stride:
+        kwargs["stride"] = _int(rng, 1, 3)
+    if padding:
+        kwargs["padding"] = pad
+    return (_values(rng, (k,)), length), kwargs
+
+
+def _shift2d(rng: np.random.Generator) -> Case:
+    shape = (_int(rng, 1, 3),) if rng.random() < 0.4 else ()
+    h, w = _int(rng, 2, 8), _int(rng, 2, 8)
+    dy, dx = _int(rng, -h, h), _int(rng, -w, w)
+    kwargs = {"fill": float(_int(rng, -2, 2))} if rng.random() < 0.3 else {}
+    return (_values(rng, (*shape, h, w)), dy, dx), kwargs
+
+
+# -- operations handed to the student's equivariance_error -------------------------
+# Their code objects are registered as callable by students (the guard refuses
+# the rest of convkit.grading); each holds a precomputed matrix or mask, so it
+# offers nothing a student could reuse to skip an exercise.
+def _matrix_op(matrix: np.ndarray, out_shape: tuple[int, ...], label: str) -> Callable:
+    """op(a) = (matrix @ a.ravel()).reshape(out_shape): any linear map on an (H, W) image."""
+
+    def op(a: np.ndarray) -> np.ndarray:
+        return (matrix @ np.asarray(a, dtype=np.float64).reshape(-1)).reshape(out_shape)
+
+    op.__name__ = op.__qualname__ = label
+    _rules.STUDENT_CALLABLE_CODES.add(op.__code__)
+    return op
+
+
+def _correlation_matrix(kernel: np.ndarray, h: int, w: int) -> np.ndarray:
+    """Dense matrix of a valid 2-D cross-correlation of an (h, w) image with ``kernel``."""
+    kh, kw = kernel.shape
+    oh, ow = h - kh + 1, w - kw + 1
+    matrix = np.zeros((oh * ow, h * w))
+    for i in range(oh):
+        for j in range(ow):
+            for m in range(kh):
+                for n in range(kw):
+                    matrix[i * ow + j, (i + m) * w + (j + n)] = kernel[m, n]
+    return matrix
+
+
+def _pointwise_op(kind: str, h: int, w: int, rng: np.random.Generator) -> Callable:
+    ramp = np.arange(h * w, dtype=np.float64).reshape(h, w) / (h * w)
+
+    def op(a: np.ndarray) -> np.ndarray:
+        a = np.asarray(a, dtype=np.float64)
+        if kind == "relu":
+            return np.maximum(a, 0.0)
+        if kind == "ramp":
+            return a * ramp
+        # 2x2 max pooling with stride 2 (crop odd edges)
+        hh, ww = (a.shape[-2] // 2) * 2, (a.shape[-1] // 2) * 2
+        a = a[..., :hh, :ww]
+        return a.reshape(*a.shape[:-2], hh // 2, 2, ww // 2, 2).max(axis=(-3, -1))
+
+    op.__name__ = op.__qualname__ = {
+        "relu": "relu",
+        "ramp": "multiply_by_position_ramp",
+        "pool": "max_pool_2x2",
+    }[kind]
+    _rules.STUDENT_CALLABLE_CODES.add(op.__code__)
+    return op
+
+
+def _equivariance_error(rng: np.random.Generator) -> Case:
+    h, w = _int(rng, 6, 9), _int(rng, 6, 9)
+    x = _values(rng, (h, w))
+    dy, dx = _int(rng, -2, 2), _int(rng, -2, 2)
+    choice = _int(rng, 0, 4)
+    if choice == 0:
+        k = _int(rng, 2, 3)
+        out_h, out_w = h - k + 1, w - k + 1
+        op = _matrix_op(_correlation_matrix(_values(rng, (k, k)), h, w),
+                        (out_h, out_w), f"cross_correlation_{k}x{k}")
+        margin = _int(rng, 0, min(2, (min(out_h, out_w) - 1) // 2))
+    elif choice == 1:
+        op = _matrix_op(rng.normal(size=(h * w, h * w)), (h, w), "dense_layer")
+        margin = _int(rng, 0, 2)
+    else:
+        op = _pointwise_op(("relu", "ramp", "pool")[choice - 2], h, w, rng)
+        margin = _int(rng, 0, 1)
+    return (op, x, dy, dx, margin), {}
+
+
+def _correlate2d(rng: np.random.Generator) -> Case:
+    h, w = _int(rng, 1, 8), _int(rng, 1, 8)
+    kh, kw = _int(rng, 1, h), _int(rng, 1, w)
+    return (_values(rng, (h, w)), _values(rng, (kh, kw))), {}
+
+
+def _conv1d(rng: np.random.Generator, bias: bool = True) -> Case:
+    n, c, o = _int(rng, 1, 3), _int(rng, 1, 4), _int(rng, 1, 4)
+    k = _int(rng, 1, 5)
+    length = _int(rng, k, 12)
+    kwargs = {}
+    if bias and rng.random() < 0.6:
+        kwargs["bias"] = _values(rng, (o,))
+    return (_values(rng, (n, c, length)), _values(rng, (o, c, k))), kwargs
+
+
+def _conv2d(rng: np.random.Generator, single_channel: bool = False, bias: bool = True) -> Case:
+    n = _int(rng, 1, 3)
+    c, o = (1, 1) if single_channel else (_int(rng, 1, 4), _int(rng, 1, 4))
+    h, w = _int(rng, 1, 8), _int(rng, 1, 8)
+    kh, kw = _int(rng, 1, min(h, 4)), _int(rng, 1, min(w, 4))
+    kwargs = {}
+    if bias and rng.random() < 0.7:
+        kwargs["bias"] = _values(rng, (o,))
+    return (_values(rng, (n, c, h, w)), _values(rng, (o, c, kh, kw))), kwargs
+
+
+GENERATORS: dict[str, Callable[..., Case]] = {
+    "linear_params": _linear_params,
+    "conv2d_params": _conv2d_params,
+    "conv1d_matrix": _conv1d_matrix,
+    "shift2d": _shift2d,
+    "equivariance_error": _equivariance_error,
+    "correlate2d": _correlate2d,
+    "convolve2d": _correlate2d,
+    "conv1d": _conv1d,
+    "conv2d": _conv2d,
+}
+
+
+def random_cases(
+    kind: str | Callable[[np.random.Generator], Case],
+    n: int = 20,
+    seed: int = 0,
+    **options: Any,
+) -> list[Case]:
+    """``n`` reproducible ``(args, kwargs)`` cases for the function ``kind``.
+
+    Args:
+        kind: a name from :data:`GENERATORS` (the convkit function the cases are
+            for) or a callable ``(rng, **options) -> (args, kwargs)``.
+        n: number of cases.
+        seed: seed of ``numpy.random.default_rng``; fixed per hidden test.
+        options: passed to the generator, e.g. ``single_channel=True`` or
+            ``bias=False`` for ``conv2d``, ``stride=False`` for ``conv1d_matrix``.
+
+    Returns:
+        A list of ``n`` pairs ``(args tuple, kwargs dict)``.
+    """
+    if isinstance(kind, str):
+        if kind not in GENERATORS:
+            raise ValueError(f"random_cases: unknown kind {kind!r}; known: {sorted(GENERATORS)}")
+        make = GENERATORS[kind]
+    else:
+        make = kind
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+        raise ValueError(f"random_cases: n must be a positive int, got {n!r}")
+    rng = default_rng(seed)
+    if type(rng) is not Generator:
+        raise GradingFailure("numpy's random generator has been replaced; restart the kernel.")
+    return [make(rng, **options) for _ in range(n)]

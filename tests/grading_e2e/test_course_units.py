@@ -1,0 +1,182 @@
+"""Fast unit tests of convkit.course's pure logic (no nbgrader run, no kernel)."""
+
+from __future__ import annotations
+
+import resource
+import subprocess
+import sys
+
+import nbformat
+import pytest
+
+from convkit.course.feedback import find_leaks
+from convkit.course.feedback_filter import (
+    PLACEHOLDER,
+    REMOVED_LINE,
+    hide_hidden_tests,
+    split_hidden,
+)
+from convkit.course.kernel_launcher import parse_size, split_arguments
+from convkit.course.outcomes import Outcome, Reason, Status, classify_failure, format_summary
+from convkit.course.restore_cells import insertion_index
+
+TEST_CELL = """check_function(f, ref, visible_cases)
+### BEGIN HIDDEN TESTS
+secret = random_cases("f", n=25, seed=4242)
+check_function(f, ref, secret)
+### END HIDDEN TESTS"""
+
+
+def test_split_hidden_keeps_visible_part() -> None:
+    shown, hidden = split_hidden(TEST_CELL)
+    assert shown == "check_function(f, ref, visible_cases)\n" + PLACEHOLDER
+    assert 'secret = random_cases("f", n=25, seed=4242)' in hidden
+    assert any("BEGIN HIDDEN TESTS" in line for line in hidden)
+
+
+def test_split_hidden_unterminated_region_hides_the_rest() -> None:
+    shown, hidden = split_hidden("a = 1\n    ### BEGIN HIDDEN TESTS\n    b = 2")
+    assert shown == "a = 1\n    " + PLACEHOLDER
+    assert "    b = 2" in hidden
+
+
+def _autograded_nb() -> nbformat.NotebookNode:
+    cell = nbformat.v4.new_code_cell(TEST_CELL)
+    cell.outputs = [
+        nbformat.v4.new_output(
+            "error",
+            ename="GradingFailure",
+            evalue="conv2d differs at [0, 1]",
+            traceback=[
+                "\x1b[0;31mGradingFailure\x1b[0m  Traceback (most recent call last)",
+                "Cell In[3], line 4\n      2 ### BEGIN HIDDEN TESTS\n"
+                '      3 secret = random_cases("f", n=25, seed=4242)\n'
+                "\x1b[0;32m----> 4\x1b[0m check_function(f, ref, secret)\n",
+                "File convkit/grading/compare.py:80, in check_function\n"
+                "     80 raise GradingFailure(msg)",
+            ],
+        ),
+        nbformat.v4.new_output(
+            "stream",
+            name="stdout",
+            text='checking secret = random_cases("f", n=25, seed=4242)\nok\n',
+        ),
+    ]
+    other = nbformat.v4.new_code_cell("check_function(f, ref, visible_cases)")
+    return nbformat.v4.new_notebook(cells=[other, cell])
+
+
+def test_hide_hidden_tests_scrubs_source_and_tracebacks() -> None:
+    nb = _autograded_nb()
+    assert hide_hidden_tests(nb) == 1
+    cell = nb.cells[1]
+    assert "seed=4242" not in cell.source and "HIDDEN" not in cell.source
+    text = nbformat.writes(nb)
+    assert "seed=4242" not in text and "BEGIN HIDDEN" not in text
+    assert "check_function(f, ref, secret)" not in text
+    error = cell.outputs[0]
+    assert error.evalue == "conv2d differs at [0, 1]"  # the student-facing message stays
+    assert any(REMOVED_LINE in entry for entry in error.traceback)
+    assert any("in check_function" in entry for entry in error.traceback)  # other frames stay
+    assert cell.outputs[1].text.endswith("ok\n")
+    assert nb.cells[0].source == "check_function(f, ref, visible_cases)"  # visible cell untouched
+
+
+def test_find_leaks_reads_through_html_markup() -> None:
+    page = '<span class="n">secret</span> <span class="o">=</span> random_cases(&quot;f&quot;)'
+    assert find_leaks(page, {'secret = random_cases("f")'}) == ['secret = random_cases("f")']
+    assert find_leaks("<p>nothing here</p>", {'secret = random_cases("f")'}) == []
+
+
+@pytest.mark.parametrize(
+    ("log", "reason"),
+    [
+        (
+            "[AutogradeApp | ERROR] Kernel died while waiting for execute reply.\n"
+            "nbclient.exceptions.DeadKernelError: Kernel died",
+            Reason.KERNEL_DIED,
+        ),
+        (
+            'raise RuntimeError("Inconsistent checksums for cell {}".format(x))\n'
+            "RuntimeError: Inconsistent checksums for cell ch01-conv1d-visible",
+            Reason.CHECKSUM_MISMATCH,
+        ),
+        (
+            "[AutogradeApp | WARNING] Cell with id 'a' exists multiple times!\n"
+            "KeyError: 'grade_id'",
+            Reason.CORRUPTED_METADATA,
+        ),
+        (
+            "the kernel became unresponsive and we could not interrupt it",
+            Reason.KERNEL_UNRESPONSIVE,
+        ),
+        (
+            "Traceback...\nOSError: disk full\n[AutogradeApp | ERROR] There was an error",
+            Reason.AUTOGRADE_ERROR,
+        ),
+    ],
+)
+def test_classify_failure(log: str, reason: Reason) -> None:
+    got, detail = classify_failure(log)
+    assert got is reason
+    if reason is Reason.CHECKSUM_MISMATCH:
+        assert detail == "cell ch01-conv1d-visible"
+    if reason is Reason.AUTOGRADE_ERROR:
+        assert detail == "OSError: disk full"
+
+
+def test_outcome_never_scores_an_ungraded_submission() -> None:
+    with pytest.raises(ValueError, match="must not carry a score"):
+        Outcome("ch01", "bob", Status.UNGRADED, score=0.0, reason=Reason.KERNEL_DIED)
+    with pytest.raises(ValueError, match="needs a score"):
+        Outcome("ch01", "bob", Status.GRADED)
+    with pytest.raises(ValueError, match="needs a reason"):
+        Outcome("ch01", "bob", Status.UNGRADED)
+    ungraded = Outcome("ch01", "bob", Status.UNGRADED, reason=Reason.KERNEL_DIED)
+    graded = Outcome("ch01", "amy", Status.GRADED, score=7.5, max_score=9.0)
+    table = format_summary([graded, ungraded])
+    assert "amy  7.5 / 9" in table and "bob  UNGRADED: kernel died" in table
+    assert Outcome(**ungraded.to_json()) == ungraded
+
+
+def test_insertion_index_follows_the_nearest_present_source_cell() -> None:
+    source = ["imports", "answer", "test-a", "test-b"]
+    assert insertion_index([None, "imports", "answer", "test-b"], source, "test-a") == 3
+    assert insertion_index([None, "imports", None], source, "test-a") == 2  # answer deleted too
+    assert insertion_index([None, None], source, "imports") == 0
+
+
+@pytest.mark.parametrize(
+    ("text", "size"), [("4GiB", 4 << 30), ("512M", 512 << 20), ("2g", 2 << 30), ("1024", 1024)]
+)
+def test_parse_size(text: str, size: int) -> None:
+    assert parse_size(text) == size
+
+
+def test_split_arguments_takes_out_the_cap() -> None:
+    limit, rest = split_arguments(
+        ["-f", "conn.json", "--memory-limit=1GiB", "--memory-limit", "3G"]
+    )
+    assert limit == 3 << 30 and rest == ["-f", "conn.json"]
+    with pytest.raises(ValueError):
+        parse_size("lots")
+
+
+def test_launcher_caps_the_kernel_address_space() -> None:
+    """kernel_launcher.main caps the process it then turns into the kernel (exec faked)."""
+    code = (
+        "import os, sys\n"
+        "from convkit.course import kernel_launcher as k\n"
+        "def fake_exec(exe, argv):\n"
+        "    import numpy as np\n"
+        "    try:\n        np.zeros(30 * 2**30 // 8)\n"
+        "    except MemoryError:\n        print('capped', argv[1:])\n"
+        "    sys.exit(0)\n"
+        "os.execv = fake_exec\n"
+        "k.main(['--memory-limit=1GiB', '-f', 'conn.json'])\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.stdout.strip() == "capped ['-m', 'ipykernel_launcher', '-f', 'conn.json']", (
+        out.stderr
+    )
+    assert resource.getrlimit(resource.RLIMIT_AS)[0] == resource.RLIM_INFINITY  # not this process
