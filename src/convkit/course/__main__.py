@@ -14,7 +14,7 @@ from .autograde import DEFAULT_RUN_TIMEOUT, grade_assignment
 from .course import Course
 from .export import export_csv
 from .feedback import generate_feedback
-from .generate import generate_assignment
+from .generate import ensure_in_gradebook, generate_assignment
 from .outcomes import format_summary, load_outcomes
 from .preflight import run_preflight
 from .validate import exercise_notebooks, validate_notebook
@@ -49,6 +49,13 @@ def _cmd_autograde(course: Course, args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return EXIT_PREFLIGHT_FAILED
+    registered = ensure_in_gradebook(course, args.assignment)
+    if registered is not None:
+        if not registered.ok:
+            print(registered.log[-3000:], file=sys.stderr)
+            print(f"could not record {args.assignment} in the gradebook", file=sys.stderr)
+            return 1
+        print(f"recorded {args.assignment} in the gradebook (it was not there yet)")
     outcomes = grade_assignment(
         course,
         args.assignment,

@@ -21,6 +21,31 @@ def generate_assignment(course: Course, assignment: str) -> NbgraderRun:
     return run_nbgrader(course, ["generate_assignment", assignment, "--force"])
 
 
+def assignment_in_gradebook(course: Course, assignment: str) -> bool:
+    """Whether the gradebook records ``assignment`` (its cells, points and checksums)."""
+    from nbgrader.api import Gradebook, MissingEntry
+
+    with Gradebook(course.db_url, course.course_id) as gb:
+        try:
+            gb.find_assignment(assignment)
+        except MissingEntry:
+            return False
+    return True
+
+
+def ensure_in_gradebook(course: Course, assignment: str) -> NbgraderRun | None:
+    """Record ``assignment`` in the gradebook when it is missing (a fresh clone has no
+    gradebook: autograde needs the assignment's cells and checksums there).
+
+    Runs ``generate_assignment``, which rewrites ``exercises/<assignment>``; call it only
+    after the pre-flight has shown that generation reproduces the committed files.
+    Returns the run, or None when nothing had to be done.
+    """
+    if assignment_in_gradebook(course, assignment):
+        return None
+    return generate_assignment(course, assignment)
+
+
 def temp_course_overrides(root: Path) -> list[str]:
     """nbgrader options that point the course root and gradebook at ``root``."""
     return [
