@@ -8,8 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._checks import conv_setup
-from .conv2d import correlate_padded
-from .padding import pad_hw
+from .conv2d import correlate
 
 __all__ = ["conv1d"]
 
@@ -31,12 +30,11 @@ def conv1d(
     puts the extra zero on the right, as torch does).
     """
     s, _ = conv_setup("conv1d", x, weight, bias, stride, padding, dilation, spatial=1)
-    ((left, right),) = s.pads
-    xpad = pad_hw(s.x[:, :, None, :], 0, 0, left, right)  # (N, C_in, 1, L + left + right)
-    out = correlate_padded(
-        xpad,
-        s.weight[:, :, None, :],
+    out = correlate(
+        s.x[:, :, None, :],  # (N, C_in, 1, L)
+        s.weight[:, :, None, :],  # (C_out, C_in, 1, k)
         s.bias,
+        ((0, 0), *s.pads),
         (1, *s.stride),
         (1, *s.dilation),
         (1, *s.out_size),

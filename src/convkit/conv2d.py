@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._checks import ConvSetup, conv_setup
-from .im2col import batch_slices, unfold_view
+from ._checks import conv_setup
+from .im2col import batch_slices, pad_chunk, scratch, unfold_view
 from .padding import pad_hw
 
 __all__ = ["conv2d", "conv2d_naive"]
@@ -30,7 +30,7 @@ def conv2d(
     ``padding`` is an int, a pair, "valid" or "same" (stride 1 only).
     """
     s, _ = conv_setup("conv2d", x, weight, bias, stride, padding, dilation, spatial=2)
-    out = correlate_padded(pad_input(s), s.weight, s.bias, s.stride, s.dilation, s.out_size)
+    out = correlate(s.x, s.weight, s.bias, s.pads, s.stride, s.dilation, s.out_size)
     return out[0] if s.unbatched else out
 
 
@@ -50,7 +50,8 @@ def conv2d_naive(
     or None -> (N, C_out, H_out, W_out) (or (C_out, H_out, W_out) when unbatched).
     """
     s, _ = conv_setup("conv2d_naive", x, weight, bias, stride, padding, dilation, spatial=2)
-    xpad, w, b = pad_input(s), s.weight, s.bias
+    (top, bottom), (left, right) = s.pads
+    xpad, w, b = pad_hw(s.x, top, bottom, left, right), s.weight, s.bias
     batch, in_channels = s.x.shape[:2]
     out_channels, _, kh, kw = w.shape
     (sh, sw), (dh, dw), (out_h, out_w) = s.stride, s.dilation, s.out_size
@@ -70,53 +71,43 @@ def conv2d_naive(
     return out[0] if s.unbatched else out
 
 
-def pad_input(s: ConvSetup) -> np.ndarray:
-    """The batched input of a validated 2-D convolution, zero-padded (internal)."""
-    (top, bottom), (left, right) = s.pads
-    return pad_hw(s.x, top, bottom, left, right)
-
-
-def correlate_padded(
-    xpad: np.ndarray,
+def correlate(
+    x: np.ndarray,
     weight: np.ndarray,
     bias: np.ndarray | None,
+    pads: tuple[tuple[int, int], ...],
     stride: tuple[int, ...],
     dilation: tuple[int, ...],
     out_size: tuple[int, ...],
 ) -> np.ndarray:
-    """Fast path (internal): (N, C, Hp, Wp) padded input -> (N, C_out, H_out, W_out).
+    """Fast path (internal): (N, C, H, W) input, ((top, bottom), (left, right)) zero
+    padding -> (N, C_out, H_out, W_out).
 
     For each sample, weight (C_out, C*kh*kw) @ columns (C*kh*kw, positions): the
     batched product comes out directly in (N, C_out, positions) order. The bias is an
-    extra weight column that meets an extra row of ones in the columns. Columns are
-    built a few samples at a time into one buffer that stays in the CPU cache; with
-    stride 1 they are copied as whole image rows (see ``im2col.row_view``).
+    extra weight column that meets an extra row of ones in the columns. A few samples
+    at a time are padded and unfolded into small buffers that stay in the CPU cache;
+    with stride 1 the columns are copied as whole image rows (``im2col.row_view``).
     """
-    batch, out_channels, kernel = xpad.shape[0], weight.shape[0], weight.shape[2:]
+    batch, out_channels, kernel = x.shape[0], weight.shape[0], weight.shape[2:]
     (out_h, out_w), dtype = out_size, weight.dtype
     w2 = weight.reshape(out_channels, -1)
     rows = w2.shape[1]
     if bias is not None:
         w2 = np.concatenate([w2, bias[:, None]], axis=1)
-    view, pitch = unfold_view(xpad, kernel, stride, dilation, out_size)
+    pitch = x.shape[3] + sum(pads[1]) if tuple(stride) == (1, 1) else out_w
     length = (out_h - 1) * pitch + out_w  # positions per sample
     out = np.empty((batch, out_channels, out_h, out_w), dtype=dtype)
-    cols = product = None
-    for part in batch_slices(range(batch), w2.shape[1] * length * out.itemsize, _CACHE_BYTES):
+    for part in batch_slices(range(batch), w2.shape[1] * length * out.itemsize):
         n = part.stop - part.start
-        if cols is None:  # buffers for the first (largest) slice, reused for the others
-            cols = np.empty((n, w2.shape[1], length), dtype=dtype)
-            cols[:, rows:] = 1  # the row of ones that meets the bias column
-            product = np.empty((n, out_channels, out_h, pitch), dtype=dtype)
-        np.copyto(cols[:n, :rows].reshape(view[part].shape, copy=False), view[part])
+        view, _ = unfold_view(pad_chunk(x[part], pads, "input"), kernel, stride, dilation, out_size)
+        cols = scratch("columns", (n, w2.shape[1], length), dtype)
+        cols[:, rows:] = 1  # the row of ones that meets the bias column
+        np.copyto(cols[:, :rows].reshape(view.shape, copy=False), view)
         if pitch == out_w:  # positions are exactly the output pixels
-            np.matmul(w2, cols[:n], out=out[part].reshape(n, out_channels, length))
+            np.matmul(w2, cols, out=out[part].reshape(n, out_channels, length))
         else:  # drop the wrap-around positions
-            np.matmul(w2, cols[:n], out=product[:n].reshape(n, out_channels, -1)[..., :length])
-            np.copyto(out[part], product[:n, ..., :out_w])
+            product = scratch("product", (n, out_channels, out_h, pitch), dtype)
+            np.matmul(w2, cols, out=product.reshape(n, out_channels, -1)[..., :length])
+            np.copyto(out[part], product[..., :out_w])
     return out
-
-
-# Columns are built for at most this many bytes of the batch at a time (about the
-# size of a CPU's L2 cache; at least one sample).
-_CACHE_BYTES = 1 << 21

@@ -13,8 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._checks import check_grad_out, conv_setup
-from .conv2d import _CACHE_BYTES, pad_input
-from .im2col import batch_slices, unfold_view
+from .im2col import batch_slices, pad_chunk, scratch, unfold_view
 
 __all__ = ["conv2d_backward"]
 
@@ -39,36 +38,44 @@ def conv2d_backward(
     )
     check_grad_out(func, g, s.out_shape, "conv2d")
     g = g[None] if s.unbatched else g
-    xpad = np.ascontiguousarray(pad_input(s))
-    batch, out_channels = xpad.shape[0], s.weight.shape[0]
-    (out_h, out_w), dtype = s.out_size, xpad.dtype
-    w2 = s.weight.reshape(out_channels, -1)  # (C_out, C_in*kh*kw)
+    x, w2 = s.x, s.weight.reshape(s.weight.shape[0], -1)  # w2: (C_out, C_in*kh*kw)
+    batch, _, height, width = x.shape
+    out_channels, dtype, (out_h, out_w) = w2.shape[0], w2.dtype, s.out_size
+    (top, _), (left, right) = s.pads
+    pitch = width + left + right if tuple(s.stride) == (1, 1) else out_w
+    length = (out_h - 1) * pitch + out_w  # positions per sample, as in the forward pass
+
+    grad_x = np.empty_like(x)
     grad_w2 = np.zeros_like(w2)
-    grad_xpad = np.zeros_like(xpad)
-
-    # Same column layout as the forward fast path (positions i*pitch + j).
-    view, pitch = unfold_view(xpad, s.kernel, s.stride, s.dilation, s.out_size)
-    grad_view, _ = unfold_view(
-        grad_xpad, s.kernel, s.stride, s.dilation, s.out_size, writeable=True
-    )
-    length = (out_h - 1) * pitch + out_w
-    for part in batch_slices(range(batch), w2.shape[1] * length * w2.itemsize, _CACHE_BYTES):
+    for part in batch_slices(range(batch), w2.shape[1] * length * w2.itemsize):
         n = part.stop - part.start
-        cols = np.empty((n, w2.shape[1], length), dtype=dtype)
-        np.copyto(cols.reshape(view[part].shape, copy=False), view[part])
-        # grad_out at the same positions, zero at the wrap-around ones.
-        g_rows = np.zeros((n, out_channels, out_h, pitch), dtype=dtype)
-        g_rows[..., :out_w] = g[part]
-        g_pos = g_rows.reshape(n, out_channels, -1)[..., :length]
+        xpad = pad_chunk(x[part], s.pads, "input")
+        view, _ = unfold_view(xpad, s.kernel, s.stride, s.dilation, s.out_size)
+        cols = scratch("columns", (n, w2.shape[1], length), dtype)
+        np.copyto(cols.reshape(view.shape, copy=False), view)
+        if pitch == out_w:  # positions are exactly the output pixels
+            g_pos = g[part].reshape(n, out_channels, length)
+        else:  # grad_out at the same positions, zero at the wrap-around ones
+            g_rows = scratch("grad_rows", (n, out_channels, out_h, pitch), dtype)
+            g_rows[..., out_w:] = 0
+            g_rows[..., :out_w] = g[part]
+            g_pos = g_rows.reshape(n, out_channels, -1)[..., :length]
 
-        grad_w2 += np.matmul(g_pos, cols.transpose(0, 2, 1)).sum(axis=0)
-        grad_cols = np.matmul(w2.T, g_pos).reshape(grad_view[part].shape)
-        col2im_add(grad_cols, grad_view[part])
+        per_sample = scratch("grad_weight", (n, *w2.shape), dtype)
+        grad_w2 += np.matmul(g_pos, cols.transpose(0, 2, 1), out=per_sample).sum(axis=0)
+        grad_cols = np.matmul(w2.T, g_pos, out=cols)  # (n, C_in*kh*kw, positions)
 
-    (top, _), (left, _) = s.pads
-    grad_x = grad_xpad[:, :, top : top + s.x.shape[2], left : left + s.x.shape[3]]
-    grad_x = np.ascontiguousarray(grad_x[0] if s.unbatched else grad_x)
+        # col2im into a zeroed padded buffer, then keep the inside.
+        grad_xpad = scratch("grad_input", xpad.shape, dtype)
+        grad_xpad[...] = 0
+        grad_view, _ = unfold_view(
+            grad_xpad, s.kernel, s.stride, s.dilation, s.out_size, writeable=True
+        )
+        col2im_add(grad_cols.reshape(grad_view.shape), grad_view)
+        grad_x[part] = grad_xpad[:, :, top : top + height, left : left + width]
+
     grad_bias = g.sum(axis=(0, 2, 3))
+    grad_x = grad_x[0] if s.unbatched else grad_x
     return grad_x, grad_w2.reshape(s.weight.shape), grad_bias
 
 

@@ -48,12 +48,22 @@ def pad_hw(
     value: float = 0.0,
     *,
     copy: bool = False,
+    out: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Pad the last two axes by validated amounts (internal; returns ``x`` itself when
-    there is nothing to pad and ``copy`` is false)."""
-    if not copy and top == bottom == left == right == 0:
+    """Pad the last two axes by validated amounts (internal).
+
+    Returns ``x`` itself when there is nothing to pad (unless ``copy`` or ``out``);
+    writes into ``out`` (of the padded shape) when given.
+    """
+    if out is None and not copy and top == bottom == left == right == 0:
         return x
     *lead, h, w = x.shape
-    out = np.full((*lead, top + h + bottom, left + w + right), value, dtype=x.dtype)
+    if out is None:
+        out = np.full((*lead, top + h + bottom, left + w + right), value, dtype=x.dtype)
+    else:  # fill only the border, then the inside
+        out[..., :top, :] = value
+        out[..., top + h :, :] = value
+        out[..., top : top + h, :left] = value
+        out[..., top : top + h, left + w :] = value
     out[..., top : top + h, left : left + w] = x
     return out

@@ -72,9 +72,10 @@ def global_avg_pool2d(x: object) -> np.ndarray:
     x: (N, C, H, W) -> (N, C); unbatched (C, H, W) -> (C,).
     """
     func = "global_avg_pool2d"
-    xb, unbatched = batched(func, "x", as_float_array(func, "x", x), "(N, C, H, W)")
+    arr = as_float_array(func, "x", x)
+    xb, unbatched = batched(func, "x", arr, "(N, C, H, W)")
     if 0 in xb.shape[2:]:
-        raise ValueError(f"{func}: x has an empty spatial axis, got shape {xb.shape[1:]}")
+        raise ValueError(f"{func}: x has an empty spatial axis (H or W), got shape {arr.shape}")
     out = xb.mean(axis=(2, 3))
     return out[0] if unbatched else out
 
