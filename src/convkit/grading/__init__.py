@@ -9,6 +9,8 @@
   scipy.signal / scipy.ndimage or ``np.convolve`` / ``np.correlate`` raises
   :class:`ShortcutError`, however the function was reached (alias, getattr,
   importlib, torch.ops, a Tensor method).
+- ``check_function(..., deny=...)`` refuses more for one exercise, e.g.
+  :func:`library_padding` (``np.pad`` and torch's pad) while ``pad2d`` is graded.
 - :func:`random_cases` makes reproducible random test cases (fixed seed).
 - :func:`assert_numpy_intact` fails when numpy functions tests rely on were
   replaced in the notebook.
@@ -16,6 +18,7 @@
   attacks the grader itself (for instructor tooling; see ``tamper_scan``).
 """
 
+from convkit.grading._rules import library_padding
 from convkit.grading._trusted import assert_numpy_intact
 from convkit.grading.cases import random_cases
 from convkit.grading.compare import check_function
@@ -29,6 +32,7 @@ __all__ = [
     "ShortcutError",
     "assert_numpy_intact",
     "check_function",
+    "library_padding",
     "no_shortcuts",
     "random_cases",
     "scan_notebook",

@@ -112,10 +112,31 @@ def _fingerprint(code: types.CodeType) -> tuple[bytes, tuple[str, ...]]:
     return code.co_code, code.co_names
 
 
+def library_padding() -> tuple[object, ...]:
+    """The ``deny=`` list for an exercise that asks for padding (``pad2d``): numpy's
+    ``np.pad`` and every route to torch's padding (``F.pad``, its C functions and the
+    ``constant_pad_nd`` / ``pad`` operators). torch is included only if installed."""
+    import numpy
+
+    denied: list[object] = [numpy.pad, "constant_pad_nd", "pad"]
+    if importlib.util.find_spec("torch") is not None:
+        import torch
+        import torch.nn.functional
+
+        denied += [torch.nn.functional.pad, torch._C._nn.pad, torch.constant_pad_nd]
+    return tuple(denied)
+
+
+def _denied_label(obj: object) -> str:
+    module = getattr(obj, "__module__", None) or ""
+    name = getattr(obj, "__qualname__", None) or getattr(obj, "__name__", None) or repr(obj)
+    return f"{module}.{name}" if module else str(name)
+
+
 class Rules:
     """The verdicts for one guard: built once per guard entry (cheap), cached per code."""
 
-    def __init__(self, allow: Iterable[object] = ()) -> None:
+    def __init__(self, allow: Iterable[object] = (), deny: Iterable[object] = ()) -> None:
         self.convkit_dir = os.path.dirname(os.path.abspath(convkit.__file__)) + os.sep
         self.grading_dir = os.path.dirname(os.path.abspath(__file__)) + os.sep
         self.grading_cases = os.path.join(self.grading_dir, "cases.py")
@@ -139,6 +160,28 @@ class Rules:
             else:
                 self.allowed_builtins.append(obj)
         self._tensor_types: dict[type, bool] = {}
+        # Extra, exercise-specific refusals (e.g. np.pad while pad2d is graded): Python
+        # functions by code object (numpy's dispatchers by their implementation), C
+        # functions by identity, and strings as torch operator names.
+        self.denied_codes: dict[types.CodeType, str] = {}
+        self.denied_builtins: list[tuple[object, str]] = []
+        self.denied_op_names: frozenset[str] = frozenset(d for d in deny if isinstance(d, str))
+        for obj in deny:
+            if isinstance(obj, str):
+                continue
+            target = getattr(obj, "_implementation", obj)  # numpy's array-function wrapper
+            code = getattr(target, "__code__", None)
+            if isinstance(code, types.CodeType):
+                self.denied_codes[code] = _denied_label(obj)
+            else:
+                self.denied_builtins.append((obj, _denied_label(obj)))
+
+    def denied_op_verdict(self, op_name: str) -> str | None:
+        """Verdict for a torch operator named ``op_name`` (e.g. ``aten::constant_pad_nd``)."""
+        base = op_name.split("::")[-1].split(".")[0]
+        if base in self.denied_op_names:
+            return f"it makes torch run {op_name}, which this exercise asks you to write. "
+        return None
 
     # -- building -----------------------------------------------------------------
     def _torch_forbidden_paths(self) -> tuple[str, ...]:
@@ -181,6 +224,9 @@ class Rules:
     # -- verdicts on Python code ---------------------------------------------------
     def code_verdict(self, code: types.CodeType) -> str | None:
         """Why running ``code`` is refused, or None."""
+        denied = self.denied_codes.get(code)
+        if denied is not None:
+            return f"it calls {denied}, which this exercise asks you to write yourself."
         filename = code.co_filename
         name = code.co_name
         if not code.co_flags & inspect.CO_OPTIMIZED:
@@ -236,6 +282,9 @@ class Rules:
         """Verdict for ``torch.ops.<ns>.<op>(...)`` given the OpOverload(Packet) object."""
         qualified = getattr(op, "_qualified_op_name", None) or getattr(op, "_name", "")
         base = str(qualified).split("::")[-1]
+        denied = self.denied_op_verdict(str(qualified))
+        if denied is not None:
+            return denied
         if FORBIDDEN_OP.search(base):
             return f"it calls torch.ops ({qualified}), torch's own operator. " + OFF_LIMITS_ADVICE
         return None
@@ -260,7 +309,14 @@ class Rules:
         for allowed in self.allowed_builtins:
             if func == allowed:
                 return None
+        for denied, label in self.denied_builtins:
+            if func == denied:
+                return f"it calls {label}, which this exercise asks you to write yourself."
         name = func.__name__
+        if name in self.denied_op_names and str(getattr(func, "__module__", "") or "").startswith(
+            "torch"
+        ):
+            return f"it calls torch's {name}, which this exercise asks you to write yourself."
         owner = func.__self__
         owner_type = type(owner)
         if owner_type is types.ModuleType:

@@ -210,6 +210,7 @@ def check_function(
     atol: float = 1e-6,
     name: str | None = None,
     allow: Iterable[object] = (),
+    deny: Iterable[object] = (),
 ) -> None:
     """Check ``student_fn`` against ``reference_fn`` on every case (silent when all pass).
 
@@ -223,6 +224,8 @@ def check_function(
         rtol, atol: tolerance ``|got - expected| <= atol + rtol * |expected|``.
         name: the name used in messages (default: the reference's ``__name__``).
         allow: extra functions the student's code may call (see :func:`no_shortcuts`).
+        deny: extra functions (or torch operator names) it may not call, for an
+            exercise whose whole point is one of them (see :func:`no_shortcuts`).
 
     Raises:
         GradingFailure: on the first case whose result is missing, of the wrong
@@ -247,7 +250,7 @@ def check_function(
         pristine = deepcopy((args, kwargs))
         student_args, student_kwargs = deepcopy((args, kwargs))
         try:
-            with no_shortcuts(allow=allow):
+            with no_shortcuts(allow=allow, deny=deny):
                 got = student_fn(*student_args, **student_kwargs)
                 got = _to_plain(got, expected, f"the result of {name}")
         except ShortcutError as exc:

@@ -44,12 +44,16 @@ def _dispatch_mode_class() -> type:
         from torch.utils._python_dispatch import TorchDispatchMode
 
         class _NoShortcutsMode(TorchDispatchMode):
-            def __init__(self, record: Any) -> None:
+            def __init__(self, record: Any, rules: Rules) -> None:
                 super().__init__()
                 self._record = record
+                self._rules = rules
 
             def __torch_dispatch__(self, func, types_, args=(), kwargs=None):
                 name = str(func.name()) if hasattr(func, "name") else str(func)
+                denied = self._rules.denied_op_verdict(name)
+                if denied is not None:
+                    self._record(denied)
                 if FORBIDDEN_OP.search(name.split("::")[-1].split(".")[0]):
                     self._record(f"it makes torch run {name}. " + OFF_LIMITS_ADVICE)
                 return func(*args, **(kwargs or {}))
@@ -64,14 +68,19 @@ class no_shortcuts:
     Args:
         allow: functions the exercise is allowed to call (their internals are not
             checked either), e.g. ``allow=(convkit.pad2d,)``.
+        deny: functions the exercise forbids on top of the standing rules, e.g.
+            ``deny=(np.pad, F.pad, "constant_pad_nd")`` while ``pad2d`` is graded:
+            Python functions (and numpy's dispatchers), C functions, or torch
+            operator names as strings.
 
     Raises (on leaving the block):
         ShortcutError: something off limits was called (even if the student's code
             caught the first error), or the guard was switched off.
     """
 
-    def __init__(self, *, allow: Iterable[object] = ()) -> None:
+    def __init__(self, *, allow: Iterable[object] = (), deny: Iterable[object] = ()) -> None:
         self._allow = tuple(allow)
+        self._deny = tuple(deny)
         self.violations: list[str] = []
         self._rules: Rules | None = None
         self._mode: Any = None
@@ -122,10 +131,10 @@ class no_shortcuts:
         return profile
 
     def __enter__(self) -> no_shortcuts:
-        self._rules = Rules(self._allow)
+        self._rules = Rules(self._allow, self._deny)
         if "torch" in sys.modules:
             try:
-                self._mode = _dispatch_mode_class()(self._record)
+                self._mode = _dispatch_mode_class()(self._record, self._rules)
                 self._mode.__enter__()
             except Exception:  # torch too old/broken for modes: the profile layer remains
                 self._mode = None

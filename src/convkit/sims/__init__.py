@@ -4,6 +4,7 @@ anywidget widgets: live in JupyterLab, embedded (state and ES module) in the sta
 
 - ``ConnectivitySim`` (ch00): fully-connected vs convolutional connectivity.
 - ``Slide1DSim``, ``Slide2DSim`` (ch01): a kernel sliding step by step.
+- ``StridePaddingSim`` (ch03): stride and padding sliders, the padded border shown.
 
 Adding a simulation: write ``<name>.js`` here (an ES module exporting
 ``default { render }``; it may use the helpers of ``_common.js`` -- ``h``, ``fmt``,
@@ -19,5 +20,12 @@ must use in the static book: it only shows a frozen snapshot there.
 from convkit.sims._base import SimWidget
 from convkit.sims.connectivity import ConnectivitySim
 from convkit.sims.sliding import Slide1DSim, Slide2DSim
+from convkit.sims.stride_padding import StridePaddingSim
 
-__all__ = ["ConnectivitySim", "SimWidget", "Slide1DSim", "Slide2DSim"]
+__all__ = [
+    "ConnectivitySim",
+    "SimWidget",
+    "Slide1DSim",
+    "Slide2DSim",
+    "StridePaddingSim",
+]
