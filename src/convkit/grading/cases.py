@@ -6,7 +6,10 @@ from ``numpy.random.default_rng(seed)``, so a notebook's hidden tests see the sa
 cases on every run and on every student's submission.
 
 Kinds: ``linear_params``, ``conv2d_params``, ``conv1d_matrix``, ``shift2d``,
-``equivariance_error``, ``correlate2d``, ``convolve2d``, ``conv1d``, ``conv2d``.
+``equivariance_error``, ``correlate2d``, ``convolve2d``, ``conv1d``, ``conv2d``,
+``pad2d``, ``conv2d_strided`` (conv2d with stride and padding),
+``apply_filter_bank``, ``learn_kernel`` (``converge=True``: enough steps to recover
+the hidden kernel).
 A callable ``kind(rng) -> (args, kwargs)`` is accepted too.
 """
 
@@ -166,6 +169,73 @@ def _conv2d(rng: np.random.Generator, single_channel: bool = False, bias: bool =
     return (_values(rng, (n, c, h, w)), _values(rng, (o, c, kh, kw))), kwargs
 
 
+def _pad2d(rng: np.random.Generator, four_sides: bool = True) -> Case:
+    """pad2d(x, padding[, value]): x of shape (..., H, W); padding an int, a pair or a
+    4-tuple (left, right, top, bottom) (no 4-tuples when ``four_sides`` is False)."""
+    lead = tuple(_int(rng, 1, 3) for _ in range(_int(rng, 0, 2)))
+    x = _values(rng, (*lead, _int(rng, 1, 6), _int(rng, 1, 6)))
+    form = _int(rng, 0, 2 if four_sides else 1)
+    padding: int | tuple[int, ...]
+    if form == 0:
+        padding = _int(rng, 0, 3)
+    elif form == 1:
+        padding = (_int(rng, 0, 3), _int(rng, 0, 3))
+    else:
+        padding = tuple(_int(rng, 0, 3) for _ in range(4))
+    kwargs = {"value": float(_int(rng, -2, 2))} if rng.random() < 0.3 else {}
+    return (x, padding), kwargs
+
+
+def _conv2d_strided(rng: np.random.Generator, pairs: bool = True, bias: bool = True) -> Case:
+    """conv2d with stride and padding, each an int or (when ``pairs``) a pair; the
+    kernel always fits the padded input."""
+    n, c, o = _int(rng, 1, 3), _int(rng, 1, 3), _int(rng, 1, 3)
+    kh, kw = _int(rng, 1, 4), _int(rng, 1, 4)
+    if pairs and rng.random() < 0.6:
+        stride: int | tuple[int, int] = (_int(rng, 1, 3), _int(rng, 1, 3))
+        padding: int | tuple[int, int] = (_int(rng, 0, 2), _int(rng, 0, 2))
+    else:
+        stride, padding = _int(rng, 1, 3), _int(rng, 0, 2)
+    ph, pw = padding if isinstance(padding, tuple) else (padding, padding)
+    h = _int(rng, max(1, kh - 2 * ph), 9)
+    w = _int(rng, max(1, kw - 2 * pw), 9)
+    kwargs: dict[str, Any] = {"stride": stride, "padding": padding}
+    if bias and rng.random() < 0.6:
+        kwargs["bias"] = _values(rng, (o,))
+    return (_values(rng, (n, c, h, w)), _values(rng, (o, c, kh, kw))), kwargs
+
+
+def _apply_filter_bank(rng: np.random.Generator) -> Case:
+    """apply_filter_bank(image (H, W), kernels (K, kh, kw)), the kernels fitting the image."""
+    h, w = _int(rng, 1, 9), _int(rng, 1, 9)
+    kh, kw = _int(rng, 1, min(h, 4)), _int(rng, 1, min(w, 4))
+    return (_values(rng, (h, w)), _values(rng, (_int(rng, 1, 4), kh, kw))), {}
+
+
+def _learn_kernel(rng: np.random.Generator, converge: bool = False) -> Case:
+    """learn_kernel(inputs, outputs, kernel_size, steps, lr): outputs made by a hidden kernel.
+
+    ``converge``: enough steps for plain gradient descent to recover the hidden
+    kernel; otherwise a few steps (the exact path of the descent is compared).
+    """
+    kh, kw = _int(rng, 1, 3), _int(rng, 1, 3)
+    n = _int(rng, 2, 4)
+    h, w = _int(rng, kh + 4, kh + 7), _int(rng, kw + 4, kw + 7)
+    inputs = rng.normal(size=(n, h, w))
+    hidden = _values(rng, (kh, kw))
+    oh, ow = h - kh + 1, w - kw + 1
+    outputs = np.zeros((n, oh, ow))
+    for m in range(kh):
+        for q in range(kw):
+            outputs += hidden[m, q] * inputs[:, m : m + oh, q : q + ow]
+    size: int | tuple[int, int] = kh if kh == kw and rng.random() < 0.5 else (kh, kw)
+    if converge:
+        steps, lr = 150, 0.3
+    else:
+        steps, lr = _int(rng, 1, 5), float(rng.choice([0.05, 0.1, 0.2, 0.3]))
+    return (inputs, outputs, size, steps, lr), {}
+
+
 GENERATORS: dict[str, Callable[..., Case]] = {
     "linear_params": _linear_params,
     "conv2d_params": _conv2d_params,
@@ -176,6 +246,10 @@ GENERATORS: dict[str, Callable[..., Case]] = {
     "convolve2d": _correlate2d,
     "conv1d": _conv1d,
     "conv2d": _conv2d,
+    "pad2d": _pad2d,
+    "conv2d_strided": _conv2d_strided,
+    "apply_filter_bank": _apply_filter_bank,
+    "learn_kernel": _learn_kernel,
 }
 
 

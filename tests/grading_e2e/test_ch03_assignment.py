@@ -1,0 +1,143 @@
+"""Chapter 3's assignment (pad2d, conv2d with stride and padding) graded for real.
+
+A temporary copy of the course is generated and autograded with nbgrader for a few
+students of ch03 only (the big scenario fixture of conftest stays on ch00/ch01):
+the reference answers (full marks), the untouched release (zero), a wrong answer
+(zero), a conv2d that handles int but not pair stride/padding (partial credit),
+one that calls convkit's reference (no hidden-test credit), and a pad2d that
+calls np.pad (no pad2d credit: that exercise denies library padding).
+"""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+import nbformat
+import pytest
+from conftest import copy_course, run_cli
+from course_scenarios import SCENARIOS, build_submission, nbgrader_meta
+from test_autograde_outcomes import GradedCourse, cell_scores, outcomes
+
+pytestmark = pytest.mark.slow
+
+ASSIGNMENT = "ch03"
+STUDENTS = ("s01-solution", "s02-untouched", "s03-wrong", "s06-calls-reference")
+INT_ONLY = "s20-int-stride-only"
+NP_PAD = "s21-pad2d-calls-np-pad"
+NP_PAD_SOLUTION = """
+def pad2d(x, padding, value=0.0):
+    if isinstance(padding, int):
+        left = right = top = bottom = padding
+    elif len(padding) == 2:
+        top = bottom = padding[0]
+        left = right = padding[1]
+    else:
+        left, right, top, bottom = padding
+    widths = [(0, 0)] * (np.ndim(x) - 2) + [(top, bottom), (left, right)]
+    return np.pad(np.asarray(x, dtype=float), widths, constant_values=value)
+"""
+PAIR_LINES = {  # the reference's pair handling -> a version that drops the column value
+    "sh, sw = (stride, stride) if isinstance(stride, int) else stride":
+        "sh = sw = stride if isinstance(stride, int) else stride[0]",
+    "ph, pw = (padding, padding) if isinstance(padding, int) else padding":
+        "ph = pw = padding if isinstance(padding, int) else padding[0]",
+}
+
+
+def _modified_submission(root: Path, student: str, grade_id: str, edit) -> None:
+    """The reference submission with the answer cell ``grade_id`` rewritten by ``edit``."""
+    source = root / "submitted" / "s01-solution" / ASSIGNMENT
+    target = root / "submitted" / student / ASSIGNMENT
+    target.mkdir(parents=True)
+    (target / "timestamp.txt").write_text((source / "timestamp.txt").read_text())
+    nb = copy.deepcopy(nbformat.read(source / "ch03.ipynb", as_version=4))
+    cells = [c for c in nb.cells if nbgrader_meta(c).get("grade_id") == grade_id]
+    assert len(cells) == 1, f"no answer cell {grade_id}"
+    cells[0].source = edit(cells[0].source)
+    nbformat.write(nb, target / "ch03.ipynb")
+
+
+def _int_only_submission(root: Path) -> None:
+    """The reference submission with conv2d reading only the first entry of a pair."""
+    source = root / "submitted" / "s01-solution" / ASSIGNMENT
+    target = root / "submitted" / INT_ONLY / ASSIGNMENT
+    target.mkdir(parents=True)
+    (target / "timestamp.txt").write_text((source / "timestamp.txt").read_text())
+    nb = copy.deepcopy(nbformat.read(source / "ch03.ipynb", as_version=4))
+    changed = 0
+    for cell in nb.cells:
+        if nbgrader_meta(cell).get("grade_id") == "ch03-conv2d-solution":
+            for old, new in PAIR_LINES.items():
+                assert old in cell.source, "the reference conv2d changed: update PAIR_LINES"
+                cell.source = cell.source.replace(old, new)
+                changed += 1
+    assert changed == 2
+    nbformat.write(nb, target / "ch03.ipynb")
+
+
+@pytest.fixture(scope="module")
+def graded_ch03(tmp_path_factory: pytest.TempPathFactory) -> GradedCourse:
+    root = copy_course(tmp_path_factory.mktemp("course_ch03"))
+    graded = GradedCourse(root)
+    result = run_cli(root, "generate", ASSIGNMENT)
+    assert result.returncode == 0, result.stdout + result.stderr
+    for scenario in (s for s in SCENARIOS if s.student in STUDENTS):
+        graded.shortcuts[(scenario.student, ASSIGNMENT)] = build_submission(
+            scenario,
+            root / "solutions" / ASSIGNMENT / "ch03.ipynb",
+            root / "exercises" / ASSIGNMENT / "ch03.ipynb",
+            root / "submitted" / scenario.student / ASSIGNMENT,
+        )
+    _int_only_submission(root)
+    _modified_submission(root, NP_PAD, "ch03-pad2d-solution", lambda _: NP_PAD_SOLUTION)
+    result = run_cli(root, "autograde", ASSIGNMENT, "--no-progress")
+    graded.logs["autograde"] = result
+    assert result.returncode == 0, result.stdout + result.stderr
+    return graded
+
+
+def _auto(graded: GradedCourse, student: str) -> dict[str, tuple[float, float]]:
+    assert outcomes(graded, ASSIGNMENT)[student]["status"] == "graded"
+    scores = cell_scores(graded, ASSIGNMENT, student)
+    auto = {c: (s, top) for c, (s, top, kind) in scores.items() if kind == "code"}
+    assert auto and all(s is not None for s, _ in auto.values()), auto
+    return auto
+
+
+def test_reference_solution_gets_full_marks(graded_ch03: GradedCourse) -> None:
+    auto = _auto(graded_ch03, "s01-solution")
+    assert sum(top for _, top in auto.values()) == 10
+    assert all(score == top for score, top in auto.values()), auto
+
+
+@pytest.mark.parametrize("student", ["s02-untouched", "s03-wrong"])
+def test_release_and_wrong_answer_get_zero(graded_ch03: GradedCourse, student: str) -> None:
+    auto = _auto(graded_ch03, student)
+    assert sum(score for score, _ in auto.values()) == 0, auto
+
+
+def test_int_only_conv2d_gets_partial_credit(graded_ch03: GradedCourse) -> None:
+    auto = _auto(graded_ch03, INT_ONLY)
+    assert auto["ch03-conv2d-hidden-int"][0] == auto["ch03-conv2d-hidden-int"][1] > 0
+    assert auto["ch03-conv2d-hidden-pairs"][0] == 0
+    assert auto["ch03-conv2d-visible"][0] == 0  # its last example uses pairs
+    pad_cells = [c for c in auto if c.startswith("ch03-pad2d")]
+    assert pad_cells and all(auto[c][0] == auto[c][1] for c in pad_cells)
+    total, full = sum(s for s, _ in auto.values()), sum(t for _, t in auto.values())
+    assert 0 < total < full
+
+
+def test_calling_the_reference_gets_no_hidden_credit(graded_ch03: GradedCourse) -> None:
+    auto = _auto(graded_ch03, "s06-calls-reference")
+    hidden = {c: s for c, (s, _) in auto.items() if "hidden" in c}
+    assert len(hidden) == 4 and all(s == 0 for s in hidden.values()), hidden
+
+
+def test_pad2d_calling_np_pad_gets_no_pad2d_credit(graded_ch03: GradedCourse) -> None:
+    """np.pad gives the right numbers, but pad2d is the exercise: its tests give 0."""
+    auto = _auto(graded_ch03, NP_PAD)
+    pad_cells = [c for c in auto if c.startswith("ch03-pad2d")]
+    assert len(pad_cells) == 3 and all(auto[c][0] == 0 for c in pad_cells), auto
+    conv_cells = [c for c in auto if c.startswith("ch03-conv2d")]
+    assert conv_cells and all(auto[c][0] == auto[c][1] for c in conv_cells), auto
