@@ -22,6 +22,7 @@ Loaded from ``_config.yml`` (``sphinx: extra_extensions: [convkit.book_sphinx]``
 from __future__ import annotations
 
 import hashlib
+import re
 import shutil
 from pathlib import Path
 from typing import Any
@@ -126,9 +127,29 @@ def _outdated_docs(app: Sphinx, env: Any, added: set, changed: set, removed: set
     return []
 
 
-def _shift_chapter_numbers(env: Any, by: int) -> None:
-    """Add ``by`` to the chapter (first) component of every section and figure number."""
+CHAPTER_FILE = re.compile(r"(?:^|/)ch(\d+)_")
+
+
+def _chapter_shifts(env: Any) -> dict[str, int]:
+    """Per numbered page, what to add to Sphinx's chapter number (which counts the
+    pages in toc order from 1) so that it becomes the page's own: ``chNN_*`` is
+    chapter NN whatever comes before it; other numbered pages count from 0."""
+    shifts = {}
     for docname, numbers in env.toc_secnumbers.items():
+        own = numbers.get("") or next((n for n in numbers.values() if n), None)
+        if not own:
+            continue
+        match = CHAPTER_FILE.search(docname)
+        shifts[docname] = int(match.group(1)) - own[0] if match else -1
+    return shifts
+
+
+def _shift_chapter_numbers(env: Any, shifts: dict[str, int], sign: int = 1) -> None:
+    """Add ``sign * shifts[doc]`` to the chapter (first) component of every section and
+    figure number of each page ``doc``."""
+    for docname, shift in shifts.items():
+        by = sign * shift
+        numbers = env.toc_secnumbers.get(docname, {})
         env.toc_secnumbers[docname] = {
             anchor: (num[0] + by, *num[1:]) if num else num for anchor, num in numbers.items()
         }
@@ -137,27 +158,26 @@ def _shift_chapter_numbers(env: Any, by: int) -> None:
             for ref in toc.findall(nodes.reference):
                 if ref.get("secnumber"):
                     ref["secnumber"] = [ref["secnumber"][0] + by, *ref["secnumber"][1:]]
-    for docname, by_type in env.toc_fignumbers.items():
-        if docname not in env.toc_secnumbers:
-            continue
-        for figtype, numbers in by_type.items():
-            by_type[figtype] = {
+        for figtype, fignumbers in env.toc_fignumbers.get(docname, {}).items():
+            env.toc_fignumbers[docname][figtype] = {
                 key: (num[0] + by, *num[1:]) if len(num) > 1 else num
-                for key, num in numbers.items()
+                for key, num in fignumbers.items()
             }
 
 
 def _before_numbering(app: Sphinx, env: Any) -> list[str]:
     # Undo last build's shift so Sphinx compares like with like (and rewrites nothing).
-    if getattr(env, "convkit_zero_based", False):
-        _shift_chapter_numbers(env, +1)
-        env.convkit_zero_based = False
+    shifts = getattr(env, "convkit_chapter_shifts", None)
+    if shifts:
+        _shift_chapter_numbers(env, shifts, sign=-1)
+    env.convkit_chapter_shifts = {}
     return []
 
 
 def _after_numbering(app: Sphinx, env: Any) -> list[str]:
-    _shift_chapter_numbers(env, -1)
-    env.convkit_zero_based = True
+    shifts = _chapter_shifts(env)
+    _shift_chapter_numbers(env, shifts)
+    env.convkit_chapter_shifts = shifts
     return []
 
 
