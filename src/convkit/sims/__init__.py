@@ -4,6 +4,7 @@ anywidget widgets: live in JupyterLab, embedded (state and ES module) in the sta
 
 - ``ConnectivitySim`` (ch00): fully-connected vs convolutional connectivity.
 - ``Slide1DSim``, ``Slide2DSim`` (ch01): a kernel sliding step by step.
+- ``KernelPlayground`` (ch02): preset or typed kernels and their feature map.
 - ``StridePaddingSim`` (ch03): stride and padding sliders, the padded border shown.
 
 Adding a simulation: write ``<name>.js`` here (an ES module exporting
@@ -19,11 +20,13 @@ must use in the static book: it only shows a frozen snapshot there.
 
 from convkit.sims._base import SimWidget
 from convkit.sims.connectivity import ConnectivitySim
+from convkit.sims.kernel_playground import KernelPlayground
 from convkit.sims.sliding import Slide1DSim, Slide2DSim
 from convkit.sims.stride_padding import StridePaddingSim
 
 __all__ = [
     "ConnectivitySim",
+    "KernelPlayground",
     "SimWidget",
     "Slide1DSim",
     "Slide2DSim",
