@@ -4,10 +4,13 @@ feature map convkit.correlate2d computes."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from pathlib import Path
 
 import numpy as np
 import pytest
 from book_site import HTML_DIR, embedded_views, sources_using, toc_docnames
+from jupyterlab_session import LabNotebook, running_lab
 
 from convkit import correlate2d
 
@@ -104,91 +107,33 @@ def test_playground_presets_and_typing_match_convkit(visit, docname: str) -> Non
     assert result.problems() == [], "\n".join(result.problems())
 
 
-LAB_TOKEN = "convkit-ch02-test"
+LAB_CELLS = [
+    "import numpy as np\n"
+    "from convkit.filters import named_kernel\n"
+    "from convkit.sims import KernelPlayground\n"
+    "image = np.add.outer(np.arange(8.0), np.arange(9.0) ** 2) / 10\n"
+    "sim = KernelPlayground(image, kernels={'blur': named_kernel('box_blur'),\n"
+    "                                       'edge': named_kernel('vertical_edge')})\n"
+    "sim",
+    "from convkit import correlate2d\n"
+    "same = np.allclose(sim.feature_map(), correlate2d(image, np.array(sim.kernel)))\n"
+    "print('synced', sim.selected or 'typed', sim.kernel[0][0], bool(same))",
+]
 
 
 @pytest.fixture
-def lab_with_playground(tmp_path):
-    """JupyterLab on 127.0.0.1 with a notebook showing a KernelPlayground; yields its URL."""
-    import os
-    import socket
-    import subprocess
-    import sys
-    import time
-    import urllib.request
-    from pathlib import Path
-
-    import nbformat
-
-    nb = nbformat.v4.new_notebook()
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
-                                 "language": "python"}
-    nb.cells = [
-        nbformat.v4.new_code_cell(
-            "import numpy as np\n"
-            "from convkit.filters import named_kernel\n"
-            "from convkit.sims import KernelPlayground\n"
-            "image = np.add.outer(np.arange(8.0), np.arange(9.0) ** 2) / 10\n"
-            "sim = KernelPlayground(image, kernels={'blur': named_kernel('box_blur'),\n"
-            "                                       'edge': named_kernel('vertical_edge')})\n"
-            "sim"),
-        nbformat.v4.new_code_cell(
-            "from convkit import correlate2d\n"
-            "same = np.allclose(sim.feature_map(), correlate2d(image, np.array(sim.kernel)))\n"
-            "print('synced', sim.selected or 'typed', sim.kernel[0][0], bool(same))"),
-    ]
-    nbformat.write(nb, tmp_path / "playground.ipynb")
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    bin_dir = Path(sys.executable).parent
-    cmd = [str(bin_dir / "jupyter"), "lab", "--no-browser", f"--port={port}", "--ip=127.0.0.1",
-           f"--ServerApp.token={LAB_TOKEN}", f"--notebook-dir={tmp_path}"]
-    if os.geteuid() == 0:
-        cmd.append("--allow-root")
-    env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}"}
-    log = (tmp_path / "lab.log").open("w")
-    server = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env)
-    base = f"http://127.0.0.1:{port}/"
-    try:
-        for _ in range(120):
-            try:
-                urllib.request.urlopen(f"{base}api/status?token={LAB_TOKEN}", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.5)
-        else:
-            pytest.fail("JupyterLab did not start:\n" + (tmp_path / "lab.log").read_text())
-        yield base
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            server.kill()
-        log.close()
+def lab_with_playground(tmp_path: Path) -> Iterator[str]:
+    """JupyterLab serving a notebook with the playground."""
+    with running_lab(tmp_path, "playground.ipynb", LAB_CELLS) as url:
+        yield url
 
 
 def test_playground_lives_in_jupyterlab_and_syncs(browser, lab_with_playground: str) -> None:
-    from playwright.sync_api import TimeoutError as PlaywrightTimeout
-
     page = browser.new_page(viewport={"width": 1280, "height": 1000})
-    errors: list[str] = []
-    page.on("pageerror", lambda e: errors.append(str(e)))
     try:
-        page.goto(f"{lab_with_playground}lab/tree/playground.ipynb?token={LAB_TOKEN}")
-        page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=60_000)
-        page.locator(".jp-StatusBar-Widget", has_text="Idle").first.wait_for(timeout=90_000)
+        notebook = LabNotebook(page, lab_with_playground)
         sim = page.locator('[data-sim="kernel_playground"]')
-        for _ in range(3):  # a keypress can land before the notebook takes focus
-            page.locator(".jp-Cell .jp-InputPrompt").first.click()
-            page.keyboard.press("Shift+Enter")
-            try:
-                sim.wait_for(timeout=20_000)
-                break
-            except PlaywrightTimeout:
-                continue
-        sim.wait_for(timeout=1_000)
+        notebook.run_until_visible(0, sim)
         image = np.add.outer(np.arange(8.0), np.arange(9.0) ** 2) / 10
         sim.locator('[data-action="preset"][data-name="edge"]').click()
         edge = np.array([[-1.0, 0.0, 1.0]] * 3)
@@ -196,11 +141,8 @@ def test_playground_lives_in_jupyterlab_and_syncs(browser, lab_with_playground: 
         sim.locator('[data-role="kernel"] input[data-row="0"][data-col="0"]').fill("4")
         edge[0, 0] = 4.0
         np.testing.assert_allclose(_shown_map(sim), correlate2d(image, edge), atol=1e-12)
-        page.locator(".jp-Cell .jp-InputPrompt").nth(1).click()
-        page.keyboard.press("Shift+Enter")
-        output = page.locator(".jp-Cell").nth(1).locator(".jp-OutputArea-output")
-        output.wait_for(timeout=30_000)
-        assert output.inner_text().strip() == "synced typed 4.0 True"  # the edit reached Python
-        assert errors == []
+        # the edit reached Python
+        assert notebook.output_text(1) == "synced typed 4.0 True"
+        assert notebook.errors == []
     finally:
         page.close()
