@@ -10,14 +10,9 @@ it recovers the kernel but does not follow the descent).
 
 from __future__ import annotations
 
-import copy
-from pathlib import Path
-
-import nbformat
 import pytest
-from conftest import copy_course, run_cli
-from course_scenarios import SCENARIOS, build_submission, nbgrader_meta
-from test_autograde_outcomes import GradedCourse, cell_scores, outcomes
+from chapter_grading import auto_scores, grade_chapter
+from test_autograde_outcomes import GradedCourse
 
 pytestmark = pytest.mark.slow
 
@@ -56,50 +51,14 @@ LEAST_SQUARES_ANSWER = {
 }
 
 
-def _variant(root: Path, student: str, replacements: dict[str, str]) -> None:
-    """The reference submission with some answer cells replaced."""
-    source = root / "submitted" / "s01-solution" / ASSIGNMENT
-    target = root / "submitted" / student / ASSIGNMENT
-    target.mkdir(parents=True)
-    (target / "timestamp.txt").write_text((source / "timestamp.txt").read_text())
-    nb = copy.deepcopy(nbformat.read(source / "ch02.ipynb", as_version=4))
-    replaced = set()
-    for cell in nb.cells:
-        grade_id = nbgrader_meta(cell).get("grade_id")
-        if grade_id in replacements:
-            cell.source = replacements[grade_id]
-            replaced.add(grade_id)
-    assert replaced == set(replacements), "the assignment's answer cells changed"
-    nbformat.write(nb, target / "ch02.ipynb")
-
-
 @pytest.fixture(scope="module")
 def graded_ch02(tmp_path_factory: pytest.TempPathFactory) -> GradedCourse:
-    root = copy_course(tmp_path_factory.mktemp("course_ch02"))
-    graded = GradedCourse(root)
-    result = run_cli(root, "generate", ASSIGNMENT)
-    assert result.returncode == 0, result.stdout + result.stderr
-    for scenario in (s for s in SCENARIOS if s.student in STUDENTS):
-        graded.shortcuts[(scenario.student, ASSIGNMENT)] = build_submission(
-            scenario,
-            root / "solutions" / ASSIGNMENT / "ch02.ipynb",
-            root / "exercises" / ASSIGNMENT / "ch02.ipynb",
-            root / "submitted" / scenario.student / ASSIGNMENT,
-        )
-    _variant(root, CALLS_REFERENCE, REFERENCE_ANSWERS)
-    _variant(root, LEAST_SQUARES, LEAST_SQUARES_ANSWER)
-    result = run_cli(root, "autograde", ASSIGNMENT, "--no-progress")
-    graded.logs["autograde"] = result
-    assert result.returncode == 0, result.stdout + result.stderr
-    return graded
+    variants = {CALLS_REFERENCE: REFERENCE_ANSWERS, LEAST_SQUARES: LEAST_SQUARES_ANSWER}
+    return grade_chapter(tmp_path_factory.mktemp("course_ch02"), ASSIGNMENT, STUDENTS, variants)
 
 
 def _auto(graded: GradedCourse, student: str) -> dict[str, tuple[float, float]]:
-    assert outcomes(graded, ASSIGNMENT)[student]["status"] == "graded"
-    scores = cell_scores(graded, ASSIGNMENT, student)
-    auto = {c: (s, top) for c, (s, top, kind) in scores.items() if kind == "code"}
-    assert auto and all(s is not None for s, _ in auto.values()), auto
-    return auto
+    return auto_scores(graded, ASSIGNMENT, student)
 
 
 def test_reference_solution_gets_full_marks(graded_ch02: GradedCourse) -> None:

@@ -10,14 +10,9 @@ calls np.pad (no pad2d credit: that exercise denies library padding).
 
 from __future__ import annotations
 
-import copy
-from pathlib import Path
-
-import nbformat
 import pytest
-from conftest import copy_course, run_cli
-from course_scenarios import SCENARIOS, build_submission, nbgrader_meta
-from test_autograde_outcomes import GradedCourse, cell_scores, outcomes
+from chapter_grading import auto_scores, grade_chapter
+from test_autograde_outcomes import GradedCourse
 
 pytestmark = pytest.mark.slow
 
@@ -45,64 +40,25 @@ PAIR_LINES = {  # the reference's pair handling -> a version that drops the colu
 }
 
 
-def _modified_submission(root: Path, student: str, grade_id: str, edit) -> None:
-    """The reference submission with the answer cell ``grade_id`` rewritten by ``edit``."""
-    source = root / "submitted" / "s01-solution" / ASSIGNMENT
-    target = root / "submitted" / student / ASSIGNMENT
-    target.mkdir(parents=True)
-    (target / "timestamp.txt").write_text((source / "timestamp.txt").read_text())
-    nb = copy.deepcopy(nbformat.read(source / "ch03.ipynb", as_version=4))
-    cells = [c for c in nb.cells if nbgrader_meta(c).get("grade_id") == grade_id]
-    assert len(cells) == 1, f"no answer cell {grade_id}"
-    cells[0].source = edit(cells[0].source)
-    nbformat.write(nb, target / "ch03.ipynb")
-
-
-def _int_only_submission(root: Path) -> None:
-    """The reference submission with conv2d reading only the first entry of a pair."""
-    source = root / "submitted" / "s01-solution" / ASSIGNMENT
-    target = root / "submitted" / INT_ONLY / ASSIGNMENT
-    target.mkdir(parents=True)
-    (target / "timestamp.txt").write_text((source / "timestamp.txt").read_text())
-    nb = copy.deepcopy(nbformat.read(source / "ch03.ipynb", as_version=4))
-    changed = 0
-    for cell in nb.cells:
-        if nbgrader_meta(cell).get("grade_id") == "ch03-conv2d-solution":
-            for old, new in PAIR_LINES.items():
-                assert old in cell.source, "the reference conv2d changed: update PAIR_LINES"
-                cell.source = cell.source.replace(old, new)
-                changed += 1
-    assert changed == 2
-    nbformat.write(nb, target / "ch03.ipynb")
+def _int_only(source: str) -> str:
+    """The reference conv2d reading only the first entry of a stride/padding pair."""
+    for old, new in PAIR_LINES.items():
+        assert old in source, "the reference conv2d changed: update PAIR_LINES"
+        source = source.replace(old, new)
+    return source
 
 
 @pytest.fixture(scope="module")
 def graded_ch03(tmp_path_factory: pytest.TempPathFactory) -> GradedCourse:
-    root = copy_course(tmp_path_factory.mktemp("course_ch03"))
-    graded = GradedCourse(root)
-    result = run_cli(root, "generate", ASSIGNMENT)
-    assert result.returncode == 0, result.stdout + result.stderr
-    for scenario in (s for s in SCENARIOS if s.student in STUDENTS):
-        graded.shortcuts[(scenario.student, ASSIGNMENT)] = build_submission(
-            scenario,
-            root / "solutions" / ASSIGNMENT / "ch03.ipynb",
-            root / "exercises" / ASSIGNMENT / "ch03.ipynb",
-            root / "submitted" / scenario.student / ASSIGNMENT,
-        )
-    _int_only_submission(root)
-    _modified_submission(root, NP_PAD, "ch03-pad2d-solution", lambda _: NP_PAD_SOLUTION)
-    result = run_cli(root, "autograde", ASSIGNMENT, "--no-progress")
-    graded.logs["autograde"] = result
-    assert result.returncode == 0, result.stdout + result.stderr
-    return graded
+    variants = {
+        INT_ONLY: {"ch03-conv2d-solution": _int_only},
+        NP_PAD: {"ch03-pad2d-solution": NP_PAD_SOLUTION},
+    }
+    return grade_chapter(tmp_path_factory.mktemp("course_ch03"), ASSIGNMENT, STUDENTS, variants)
 
 
 def _auto(graded: GradedCourse, student: str) -> dict[str, tuple[float, float]]:
-    assert outcomes(graded, ASSIGNMENT)[student]["status"] == "graded"
-    scores = cell_scores(graded, ASSIGNMENT, student)
-    auto = {c: (s, top) for c, (s, top, kind) in scores.items() if kind == "code"}
-    assert auto and all(s is not None for s, _ in auto.values()), auto
-    return auto
+    return auto_scores(graded, ASSIGNMENT, student)
 
 
 def test_reference_solution_gets_full_marks(graded_ch03: GradedCourse) -> None:
