@@ -10,6 +10,11 @@ Kinds: ``linear_params``, ``conv2d_params``, ``conv1d_matrix``, ``shift2d``,
 ``pad2d``, ``conv2d_strided`` (conv2d with stride and padding),
 ``apply_filter_bank``, ``learn_kernel`` (``converge=True``: enough steps to recover
 the hidden kernel).
+``max_pool2d`` / ``avg_pool2d`` (options ``padding``, ``overlap``, ``ties``),
+``global_avg_pool2d``, ``max_pool2d_backward`` (same options; padding off by default).
+``output_size`` (``dilation=False``: dilation 1), ``output_size_no_fit`` (windows that
+do not fit: the reference raises, see solutions/ch05), ``shape_trace`` (``pool=False``:
+convolutions only), ``receptive_field`` (``dilation=False``: (kernel, stride) pairs).
 A callable ``kind(rng) -> (args, kwargs)`` is accepted too.
 """
 
@@ -236,6 +241,119 @@ def _learn_kernel(rng: np.random.Generator, converge: bool = False) -> Case:
     return (inputs, outputs, size, steps, lr), {}
 
 
+def _pool2d(
+    rng: np.random.Generator, padding: bool = True, overlap: bool = False, ties: bool = False
+) -> Case:
+    """max_pool2d / avg_pool2d(x, kernel_size, stride, padding): int or pair settings,
+    stride omitted (= kernel) about a third of the time, padding at most half the kernel.
+    ``overlap``: strides smaller than the kernel; ``ties``: small integer values."""
+    n, c = _int(rng, 1, 3), _int(rng, 1, 3)
+    kh, kw = _int(rng, 1, 3), _int(rng, 1, 3)
+    square = rng.random() < 0.5
+    kernel: int | tuple[int, int] = kh if square else (kh, kw)
+    kw = kh if square else kw
+    kwargs: dict[str, Any] = {}
+    if overlap:
+        sh, sw = _int(rng, 1, max(1, kh - 1)), _int(rng, 1, max(1, kw - 1))
+        kwargs["stride"] = sh if square and sh == sw else (sh, sw)
+    elif rng.random() < 0.65:
+        sh, sw = _int(rng, 1, 3), _int(rng, 1, 3)
+        kwargs["stride"] = sh if rng.random() < 0.5 else (sh, sw)
+    if padding and rng.random() < 0.5:
+        ph, pw = _int(rng, 0, kh // 2), _int(rng, 0, kw // 2)
+        kwargs["padding"] = ph if ph == pw and rng.random() < 0.5 else (ph, pw)
+    h, w = _int(rng, kh, 9), _int(rng, kw, 9)
+    if ties:
+        x = rng.integers(-2, 3, size=(n, c, h, w)).astype(np.float64)
+    else:
+        x = _values(rng, (n, c, h, w))
+    return (x, kernel), kwargs
+
+
+def _global_avg_pool2d(rng: np.random.Generator) -> Case:
+    """global_avg_pool2d(x): a random (N, C, H, W) batch."""
+    shape = (_int(rng, 1, 3), _int(rng, 1, 4), _int(rng, 1, 8), _int(rng, 1, 8))
+    return (_values(rng, shape),), {}
+
+
+def _max_pool2d_backward(
+    rng: np.random.Generator, padding: bool = False, overlap: bool = False, ties: bool = False
+) -> Case:
+    """max_pool2d_backward(grad_out, x, kernel_size, stride, padding): a pooling case of
+    :func:`_pool2d` plus a random upstream gradient of the pooled shape."""
+    (x, kernel), kwargs = _pool2d(rng, padding=padding, overlap=overlap, ties=ties)
+    kh, kw = (kernel, kernel) if isinstance(kernel, int) else kernel
+    stride = kwargs.get("stride", kernel)
+    sh, sw = (stride, stride) if isinstance(stride, int) else stride
+    pad = kwargs.get("padding", 0)
+    ph, pw = (pad, pad) if isinstance(pad, int) else pad
+    h_out = (x.shape[2] + 2 * ph - kh) // sh + 1
+    w_out = (x.shape[3] + 2 * pw - kw) // sw + 1
+    out_shape = (x.shape[0], x.shape[1], h_out, w_out)
+    args = (_values(rng, out_shape), x, kernel)
+    return args, {k: kwargs[k] for k in ("stride", "padding") if k in kwargs}
+
+
+def _output_size(rng: np.random.Generator, dilation: bool = True) -> Case:
+    """output_size(size, kernel_size, stride, padding, dilation) with a window that fits;
+    ``dilation=False`` keeps dilation at its default 1."""
+    k, s, p = _int(rng, 1, 11), _int(rng, 1, 5), _int(rng, 0, 5)
+    d = _int(rng, 1, 4) if dilation and rng.random() < 0.6 else 1
+    size = max(1, d * (k - 1) + 1 - 2 * p) + _int(rng, 0, 40)
+    kwargs: dict[str, Any] = {"stride": s, "padding": p}
+    if d != 1 or rng.random() < 0.2:
+        kwargs["dilation"] = d
+    return (size, k), kwargs
+
+
+def _output_size_no_fit(rng: np.random.Generator) -> Case:
+    """output_size arguments whose (dilated) window is wider than the padded input."""
+    d, p = _int(rng, 1, 3), _int(rng, 0, 3)
+    k = _int(rng, max(2, (2 * p + 1) // d + 2), 12)  # span d(k-1)+1 >= 2p + 2
+    span = d * (k - 1) + 1
+    size = _int(rng, 1, span - 2 * p - 1)
+    return (size, k), {"stride": _int(rng, 1, 3), "padding": p, "dilation": d}
+
+
+def _trace_layer(rng: np.random.Generator, pool: bool) -> tuple[tuple, int, int, int, int]:
+    """One random layer spec and its (kernel, stride, padding, dilation)."""
+    if pool and rng.random() < 0.35:
+        k = _int(rng, 2, 3)
+        s = k if rng.random() < 0.5 else _int(rng, 1, k)
+        return (("pool", k) if s == k and rng.random() < 0.7 else ("pool", k, s)), k, s, 0, 1
+    k = _int(rng, 1, 5)
+    s, p, d = _int(rng, 1, 2), _int(rng, 0, k // 2 + 1), _int(rng, 1, 2)
+    given = _int(rng, 0, 3)  # how many of stride, padding, dilation the spec spells out
+    s, p, d = (s, p, d)[:given] + (1, 0, 1)[given:]
+    return ("conv", _int(rng, 1, 64), k, *(s, p, d)[:given]), k, s, p, d
+
+
+def _shape_trace(rng: np.random.Generator, pool: bool = True) -> Case:
+    """shape_trace((C, H, W), layers): 1 to 6 conv / pool specs whose windows all fit."""
+    start = (_int(rng, 1, 4), _int(rng, 8, 64), _int(rng, 8, 64))
+    h, w = start[1:]
+    layers: list[tuple] = []
+    for _ in range(_int(rng, 1, 6)):
+        spec, k, s, p, d = _trace_layer(rng, pool)
+        span = d * (k - 1) + 1
+        if span > min(h, w) + 2 * p:
+            break  # the stack ends before a layer whose window would not fit
+        h, w = (h + 2 * p - span) // s + 1, (w + 2 * p - span) // s + 1
+        layers.append(spec)
+    return (start, layers or [("conv", _int(rng, 1, 8), 1)]), {}
+
+
+def _receptive_field(rng: np.random.Generator, dilation: bool = True) -> Case:
+    """receptive_field(layers): 0 to 6 (kernel, stride[, dilation]) tuples."""
+    layers = []
+    for _ in range(_int(rng, 0, 6)):
+        layer = (_int(rng, 1, 7), _int(rng, 1, 3))
+        if dilation and rng.random() < 0.4:
+            layer += (_int(rng, 1, 3),)
+        layers.append(layer)
+    return (layers,), {}
+
+
 GENERATORS: dict[str, Callable[..., Case]] = {
     "linear_params": _linear_params,
     "conv2d_params": _conv2d_params,
@@ -250,6 +368,14 @@ GENERATORS: dict[str, Callable[..., Case]] = {
     "conv2d_strided": _conv2d_strided,
     "apply_filter_bank": _apply_filter_bank,
     "learn_kernel": _learn_kernel,
+    "max_pool2d": _pool2d,
+    "avg_pool2d": _pool2d,
+    "global_avg_pool2d": _global_avg_pool2d,
+    "max_pool2d_backward": _max_pool2d_backward,
+    "output_size": _output_size,
+    "output_size_no_fit": _output_size_no_fit,
+    "shape_trace": _shape_trace,
+    "receptive_field": _receptive_field,
 }
 
 

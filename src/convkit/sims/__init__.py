@@ -6,6 +6,8 @@ anywidget widgets: live in JupyterLab, embedded (state and ES module) in the sta
 - ``Slide1DSim``, ``Slide2DSim`` (ch01): a kernel sliding step by step.
 - ``KernelPlayground`` (ch02): preset or typed kernels and their feature map.
 - ``StridePaddingSim`` (ch03): stride and padding sliders, the padded border shown.
+- ``PoolingSim`` (ch04): max / average pooling of a small grid, windows coloured.
+- ``OutputSizeCalculator`` (ch05): the output-size formula with the reader's numbers.
 
 Adding a simulation: write ``<name>.js`` here (an ES module exporting
 ``default { render }``; it may use the helpers of ``_common.js`` -- ``h``, ``fmt``,
@@ -21,12 +23,16 @@ must use in the static book: it only shows a frozen snapshot there.
 from convkit.sims._base import SimWidget
 from convkit.sims.connectivity import ConnectivitySim
 from convkit.sims.kernel_playground import KernelPlayground
+from convkit.sims.output_size import OutputSizeCalculator
+from convkit.sims.pooling import PoolingSim
 from convkit.sims.sliding import Slide1DSim, Slide2DSim
 from convkit.sims.stride_padding import StridePaddingSim
 
 __all__ = [
     "ConnectivitySim",
     "KernelPlayground",
+    "OutputSizeCalculator",
+    "PoolingSim",
     "SimWidget",
     "Slide1DSim",
     "Slide2DSim",
