@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable
 import numpy as np
 
 from ._checks import int_at_least
+from .dense import shift2d
 from .pooling import avg_pool2d, max_pool2d
 from .shapes import linear_params
 
@@ -61,16 +62,7 @@ def shift_maps(maps: object, dy: int, dx: int) -> np.ndarray:
         raise ValueError(f"shift_maps: maps must have at least 2 axes (H, W), got shape {x.shape}")
     if any(isinstance(d, bool) or not isinstance(d, int | np.integer) for d in (dy, dx)):
         raise TypeError(f"shift_maps: dy and dx must be ints, got {dy!r} and {dx!r}")
-    h, w = x.shape[-2:]
-    out = np.zeros_like(x)
-    if abs(dy) >= h or abs(dx) >= w:
-        return out
-    src_r = slice(max(0, -dy), h - max(0, dy))
-    dst_r = slice(max(0, dy), h - max(0, -dy))
-    src_c = slice(max(0, -dx), w - max(0, dx))
-    dst_c = slice(max(0, dx), w - max(0, -dx))
-    out[..., dst_r, dst_c] = x[..., src_r, src_c]
-    return out
+    return shift2d(x, int(dy), int(dx))
 
 
 def unchanged_fraction(
