@@ -44,3 +44,17 @@ def as_json_numbers(array: np.ndarray) -> list:
     if array.ndim == 1:
         return [convert(v) for v in array]
     return [as_json_numbers(row) for row in array]
+
+
+def image_and_kernel(
+    image: object, kernel: object, max_side: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """A simulation's 2-D image and kernel as float arrays, checked: finite numbers, the
+    kernel fits inside the image, and the image is at most ``max_side`` per side."""
+    img = finite_floats("image", image, 2)
+    ker = finite_floats("kernel", kernel, 2)
+    if ker.shape[0] > img.shape[0] or ker.shape[1] > img.shape[1]:
+        raise ValueError(f"kernel {ker.shape} does not fit inside the image {img.shape}")
+    if max(img.shape) > max_side:
+        raise ValueError(f"image: at most {max_side}x{max_side} stays readable, got {img.shape}")
+    return img, ker

@@ -8,7 +8,7 @@ import numpy as np
 import traitlets
 
 from convkit.sims._base import SimWidget
-from convkit.sims._validate import as_json_numbers, finite_floats
+from convkit.sims._validate import as_json_numbers, finite_floats, image_and_kernel
 
 _MAX_1D = 16
 _MAX_2D = 9
@@ -55,10 +55,5 @@ class Slide2DSim(SimWidget):
         image: Sequence[Sequence[float]] | np.ndarray,
         kernel: Sequence[Sequence[float]] | np.ndarray,
     ) -> None:
-        img = finite_floats("image", image, 2)
-        ker = finite_floats("kernel", kernel, 2)
-        if ker.shape[0] > img.shape[0] or ker.shape[1] > img.shape[1]:
-            raise ValueError(f"kernel {ker.shape} does not fit inside the image {img.shape}")
-        if max(img.shape) > _MAX_2D:
-            raise ValueError(f"image: at most {_MAX_2D}x{_MAX_2D} stays readable, got {img.shape}")
+        img, ker = image_and_kernel(image, kernel, _MAX_2D)
         super().__init__(image=as_json_numbers(img), kernel=as_json_numbers(ker), position=0)

@@ -8,7 +8,7 @@ import numpy as np
 import traitlets
 
 from convkit.sims._base import SimWidget
-from convkit.sims._validate import as_json_numbers, finite_floats, int_at_least
+from convkit.sims._validate import as_json_numbers, image_and_kernel, int_at_least
 
 _MAX_IMAGE = 7
 MAX_STRIDE = 3  # the stride slider's range is 1..MAX_STRIDE (kept equal to the JS module's)
@@ -38,14 +38,7 @@ class StridePaddingSim(SimWidget):
         stride: int = 1,
         padding: int = 0,
     ) -> None:
-        img = finite_floats("image", image, 2)
-        ker = finite_floats("kernel", kernel, 2)
-        if ker.shape[0] > img.shape[0] or ker.shape[1] > img.shape[1]:
-            raise ValueError(f"kernel {ker.shape} does not fit inside the image {img.shape}")
-        if max(img.shape) > _MAX_IMAGE:
-            raise ValueError(
-                f"image: at most {_MAX_IMAGE}x{_MAX_IMAGE} stays readable, got {img.shape}"
-            )
+        img, ker = image_and_kernel(image, kernel, _MAX_IMAGE)
         s = int_at_least("stride", stride, 1)
         if s > MAX_STRIDE:
             raise ValueError(f"stride must be at most {MAX_STRIDE}, got {s}")
