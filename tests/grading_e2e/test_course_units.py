@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import multiprocessing
+import os
 import resource
 import subprocess
 import sys
+from pathlib import Path
 
 import nbformat
 import pytest
@@ -180,3 +183,37 @@ def test_launcher_caps_the_kernel_address_space() -> None:
         out.stderr
     )
     assert resource.getrlimit(resource.RLIMIT_AS)[0] == resource.RLIM_INFINITY  # not this process
+
+
+def _register_many(root: str, students: list[str]) -> int:
+    from convkit.course.autograde import register_student
+    from convkit.course.course import Course
+
+    course = Course(Path(root))
+    for student in students:
+        register_student(course, student)
+    return len(students)
+
+
+def test_register_student_survives_concurrent_runs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Four processes registering the same 30 students at once: no UNIQUE failure."""
+    from nbgrader.api import Gradebook
+
+    monkeypatch.setenv("PATH", f"{Path(sys.executable).parent}:{os.environ['PATH']}")
+
+    (tmp_path / "nbgrader_config.py").write_text(
+        "c = get_config()\n"
+        "c.CourseDirectory.course_id = 'race'\n"
+        f"c.CourseDirectory.db_url = 'sqlite:///{tmp_path / 'gradebook.db'}?timeout=60'\n"
+    )
+    with Gradebook(f"sqlite:///{tmp_path / 'gradebook.db'}", "race"):
+        pass  # the gradebook exists before the race, as after ``generate``
+    students = [f"student{i:02d}" for i in range(30)]
+    context = multiprocessing.get_context("spawn")
+    with context.Pool(4) as pool:
+        done = pool.starmap(_register_many, [(str(tmp_path), students)] * 4)
+    assert done == [30] * 4
+    with Gradebook(f"sqlite:///{tmp_path / 'gradebook.db'}", "race") as gb:
+        assert sorted(s.id for s in gb.students) == students

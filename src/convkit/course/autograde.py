@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 import nbformat
-from nbgrader.api import Gradebook, MissingEntry
+from nbgrader.api import Gradebook, InvalidEntry, MissingEntry
 from tqdm import tqdm
 
 from .course import Course
@@ -88,6 +88,30 @@ def _test_cell_sources(nb: nbformat.NotebookNode) -> dict[str, str]:
     return sources
 
 
+def register_student(course: Course, student: str, attempts: int = 5) -> None:
+    """Make sure ``student`` is in the gradebook, even while other runs add students.
+
+    nbgrader's own ``update_or_create_student`` looks the student up and then
+    inserts, so two autograde runs sharing a gradebook (two assignments graded
+    at once, or parallel workers) can both miss the student and one insert
+    fails with ``UNIQUE constraint failed: student.id``.  Registering first,
+    and treating a lost race as success once the row is visible, removes that.
+    """
+    for _ in range(attempts):
+        with Gradebook(course.db_url, course.course_id) as gb:
+            try:
+                gb.find_student(student)
+                return
+            except MissingEntry:
+                pass
+            try:
+                gb.add_student(student)
+                return
+            except InvalidEntry:  # another run inserted it first: look again
+                time.sleep(0.05)
+    raise RuntimeError(f"could not register student {student!r} in the gradebook")
+
+
 def log_path_for(course: Course, assignment: str, student: str) -> Path:
     """Where the autograde log of one student's run is written."""
     return course.grading_dir / "logs" / assignment / f"{student}.log"
@@ -115,6 +139,7 @@ def grade_submission(
         problem.seconds = time.monotonic() - start
         return problem
 
+    register_student(course, student)
     log_path = log_path_for(course, assignment, student)
     run = run_nbgrader(
         course,
