@@ -32,24 +32,21 @@ def _free_port() -> int:
 
 
 @contextmanager
-def running_lab(folder: Path, name: str, cells: Sequence[str]) -> Iterator[str]:
-    """JupyterLab serving ``folder`` with the notebook ``name`` made of ``cells``
-    (code sources); yields the notebook's URL (token included); stops Lab after."""
-    nb = nbformat.v4.new_notebook()
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
-                                 "language": "python"}
-    nb.cells = [nbformat.v4.new_code_cell(source) for source in cells]
-    nbformat.write(nb, folder / name)
+def lab_server(notebook_dir: Path, cwd: Path | None = None) -> Iterator[str]:
+    """JupyterLab on 127.0.0.1 (free port, token) serving ``notebook_dir``, started in
+    ``cwd`` (default: ``notebook_dir``; nbgrader reads ``nbgrader_config.py`` from the
+    working directory).  Yields the base URL; stops Lab afterwards."""
     port = _free_port()
     bin_dir = Path(sys.executable).parent
     cmd = [str(bin_dir / "jupyter"), "lab", "--no-browser", f"--port={port}", "--ip=127.0.0.1",
-           f"--ServerApp.token={TOKEN}", f"--notebook-dir={folder}"]
+           f"--ServerApp.token={TOKEN}", f"--notebook-dir={notebook_dir}"]
     if os.geteuid() == 0:
         cmd.append("--allow-root")
     env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}"}
-    log_path = folder / "lab.log"
+    log_path = (cwd or notebook_dir) / "lab.log"
     with log_path.open("w") as log:
-        server = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env)
+        server = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env,
+                                  cwd=cwd or notebook_dir)
         base = f"http://127.0.0.1:{port}/"
         try:
             for _ in range(120):
@@ -60,13 +57,26 @@ def running_lab(folder: Path, name: str, cells: Sequence[str]) -> Iterator[str]:
                     time.sleep(0.5)
             else:
                 pytest.fail("JupyterLab did not start:\n" + log_path.read_text())
-            yield f"{base}lab/tree/{name}?token={TOKEN}"
+            yield base
         finally:
             server.terminate()
             try:
                 server.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 server.kill()
+
+
+@contextmanager
+def running_lab(folder: Path, name: str, cells: Sequence[str]) -> Iterator[str]:
+    """JupyterLab serving ``folder`` with the notebook ``name`` made of ``cells``
+    (code sources); yields the notebook's URL (token included); stops Lab after."""
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                 "language": "python"}
+    nb.cells = [nbformat.v4.new_code_cell(source) for source in cells]
+    nbformat.write(nb, folder / name)
+    with lab_server(folder) as base:
+        yield f"{base}lab/tree/{name}?token={TOKEN}"
 
 
 class LabNotebook:
