@@ -35,6 +35,9 @@ c.Execute.extra_arguments = ["--memory-limit=4GiB"]
 c.Execute.timeout = 60  # seconds per cell; the cell is interrupted, the run goes on
 c.Execute.interrupt_on_timeout = True
 c.Execute.startup_timeout = 120
+# After a cell's reply, wait this long for its last outputs (nbclient's default of 4 s
+# turns a busy grading machine into "ungraded" submissions; nbgrader raises on it).
+c.Execute.iopub_timeout = 30
 _spec = importlib.util.find_spec("convkit.course")  # its kernels/ holds the kernelspec
 if _spec is not None and _spec.submodule_search_locations:
     _kernels_parent = next(iter(_spec.submodule_search_locations))
