@@ -18,7 +18,7 @@ SETUP_KEY := $(shell cat requirements.txt constraints.txt pyproject.toml 2>/dev/
 STAMP := $(VENV)/.setup-$(SETUP_KEY)
 
 .PHONY: help setup book test test-fast lint lab bench clean browser-deps book-deps \
-	generate preflight autograde feedback grades validate
+	generate preflight autograde feedback grades report validate
 
 help:  ## list the commands
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 14
@@ -52,12 +52,13 @@ lab: setup  ## JupyterLab on the exercises (students start here)
 	$(BIN)/jupyter lab --notebook-dir=exercises $(if $(filter 0,$(shell id -u)),--allow-root,)
 
 bench: setup book-deps  ## speed benchmarks against torch, measured in the same run
-	@status=0; for b in ops book; do $(BIN)/python benchmarks/$$b.py || status=1; done; exit $$status
+	@status=0; for b in ops training autograde book; do $(BIN)/python benchmarks/$$b.py || status=1; done; exit $$status
 
 # nbgrader, for instructors and students (see the README).  Examples:
-#   make autograde ASSIGNMENT=ch01            make autograde ASSIGNMENT=ch01 STUDENT=alice
+#   make autograde ASSIGNMENT=ch01            make autograde ASSIGNMENT=ch01 STUDENT=alice JOBS=2
 ASSIGNMENT ?= ch01
 STUDENT ?=
+JOBS ?=
 NB ?=
 
 generate: setup  ## nbgrader: make exercises/ from solutions/ (all assignments)
@@ -66,14 +67,17 @@ generate: setup  ## nbgrader: make exercises/ from solutions/ (all assignments)
 preflight: setup  ## nbgrader: pre-flight checks of ASSIGNMENT (default ch01)
 	$(BIN)/python -m convkit.course preflight $(ASSIGNMENT)
 
-autograde: setup  ## nbgrader: pre-flight, then autograde ASSIGNMENT (all students, or STUDENT=id)
-	$(BIN)/python -m convkit.course autograde $(ASSIGNMENT) $(if $(STUDENT),--student $(STUDENT),)
+autograde: setup  ## nbgrader: pre-flight, then autograde ASSIGNMENT (all students, or STUDENT=id; JOBS=n workers, default one per CPU)
+	$(BIN)/python -m convkit.course autograde $(ASSIGNMENT) $(if $(STUDENT),--student $(STUDENT),) $(if $(JOBS),--jobs $(JOBS),)
 
 feedback: setup  ## nbgrader: feedback HTML for ASSIGNMENT's graded students (no hidden tests)
 	$(BIN)/python -m convkit.course feedback $(ASSIGNMENT) $(if $(STUDENT),--student $(STUDENT),)
 
 grades: setup  ## nbgrader: export every grade to grades.csv (ungraded ones marked, never 0)
 	$(BIN)/python -m convkit.course export --to grades.csv
+
+report: setup  ## nbgrader: grading/report/report.html (score histograms, test pass rates, ungraded) + CSVs
+	$(BIN)/python -m convkit.course report
 
 validate: setup  ## students: run the tests of the exercises/ notebooks (or NB=path/to.ipynb)
 	$(BIN)/python -m convkit.course validate $(NB)

@@ -160,7 +160,7 @@ def test_toc_lists_existing_chapters_in_order() -> None:
 def test_bibliography_has_the_course_references() -> None:
     bib = (ROOT / "references.bib").read_text()
     keys = re.findall(r"@\w+\{([^,]+),", bib)
-    assert len(keys) == len(set(keys)) == 11
+    assert len(keys) == len(set(keys)) == 12
     cited = set()
     for path in (ROOT / "book").glob("*.ipynb"):
         for cell in json.loads(path.read_text())["cells"]:

@@ -1,6 +1,6 @@
 """Command line: ``python -m convkit.course COMMAND`` (run from the course root).
 
-Instructor commands: generate, preflight, autograde, summary, feedback, export.
+Instructor commands: generate, preflight, autograde, summary, feedback, export, report.
 Student command: validate.
 """
 
@@ -16,7 +16,9 @@ from .export import export_csv
 from .feedback import generate_feedback
 from .generate import ensure_in_gradebook, generate_assignment
 from .outcomes import format_summary, load_outcomes
+from .parallel import default_jobs
 from .preflight import run_preflight
+from .report import write_report
 from .validate import exercise_notebooks, validate_notebook
 
 EXIT_PREFLIGHT_FAILED = 2
@@ -62,6 +64,7 @@ def _cmd_autograde(course: Course, args: argparse.Namespace) -> int:
         args.student,
         run_timeout=args.run_timeout,
         progress=not args.no_progress,
+        jobs=args.jobs,
     )
     print(format_summary(outcomes))
     return 0
@@ -91,6 +94,32 @@ def _cmd_export(course: Course, args: argparse.Namespace) -> int:
     ungraded = sum(row.status == "ungraded" for row in rows)
     print(f"wrote {len(rows)} rows to {path} ({ungraded} ungraded, marked in the 'status' column)")
     return 0
+
+
+def _cmd_report(course: Course, args: argparse.Namespace) -> int:
+    folder = Path(args.out)
+    try:
+        files, reports = write_report(course, folder, args.assignment or None)
+    except ValueError as exc:  # e.g. an assignment that is not in the gradebook
+        print(f"report: {exc}", file=sys.stderr)
+        return 1
+    if not reports:
+        print("nothing graded yet: run autograde first (the report is written anyway)")
+    for rep in reports:
+        print(
+            f"{rep.name}: {len(rep.graded)} graded, {len(rep.ungraded)} ungraded, "
+            f"{len(rep.missing)} without a submission"
+        )
+    print(f"wrote {files.html} (open it in a browser; it needs no network)")
+    print(f"wrote {files.grades_csv} and {files.tests_csv}")
+    return 0
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
 
 
 def _cmd_validate(course: Course, args: argparse.Namespace) -> int:
@@ -135,6 +164,14 @@ def build_parser() -> argparse.ArgumentParser:
                 "--student", action="append", help="grade only this student (repeatable)"
             )
             p.add_argument("--no-progress", action="store_true", help="no progress bar")
+            p.add_argument(
+                "--jobs",
+                "-j",
+                type=_positive_int,
+                default=default_jobs(),
+                help="students graded at once, each by a worker process "
+                "(default: one per CPU, here %(default)s)",
+            )
         p.set_defaults(func=func)
 
     p = sub.add_parser("summary", help="the recorded outcome of every student of an assignment")
@@ -150,6 +187,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--to", default="grades.csv", help="CSV file to write (default %(default)s)")
     p.add_argument("--assignment", action="append", help="only this assignment (repeatable)")
     p.set_defaults(func=_cmd_export)
+
+    p = sub.add_parser(
+        "report",
+        help="HTML grading report (score histograms, test pass rates, ungraded) and CSVs",
+    )
+    p.add_argument("assignment", nargs="*", help="assignments (default: every graded one)")
+    p.add_argument(
+        "--out",
+        default="grading/report",
+        help="folder for report.html, grades.csv and tests.csv (default %(default)s)",
+    )
+    p.set_defaults(func=_cmd_report)
 
     p = sub.add_parser("validate", help="run a notebook's tests like the Validate button")
     p.add_argument("notebook", nargs="*", help="notebooks (default: every notebook in exercises/)")

@@ -1,12 +1,16 @@
-"""Autograde submissions, one student at a time, each in its own nbgrader process.
+"""Autograde submissions: each student in its own bounded nbgrader process, several at once.
 
 :func:`grade_submission` grades one student's submission and returns an
-:class:`Outcome`; it never raises for a bad submission.  :func:`grade_assignment`
-runs it for every student with a progress bar and records each outcome.
+:class:`Outcome`; it never raises for a bad submission.  Its nbgrader run is a
+child process under OS-enforced limits (wall clock, CPU time, memory: see
+``bounded``).  :func:`grade_assignment` runs it for every student, in ``jobs``
+worker processes at once (see ``parallel`` for the design), with one progress
+bar, and records each outcome.  Grades do not depend on ``jobs``.
 """
 
 from __future__ import annotations
 
+import os
 import shutil
 import time
 from collections.abc import Iterable
@@ -16,11 +20,17 @@ import nbformat
 from nbgrader.api import Gradebook, InvalidEntry, MissingEntry
 from tqdm import tqdm
 
+from .bounded import run_bounded
 from .course import Course
 from .outcomes import Outcome, Reason, Status, classify_failure, record_outcome
-from .runner import run_nbgrader
+from .parallel import grade_in_pool, grade_safely
+from .runner import NbgraderRun, run_nbgrader
 
 DEFAULT_RUN_TIMEOUT = 900.0  # seconds for one student's whole autograde run
+# A run that failed only because sqlite stayed locked beyond the URL's timeout
+# is the environment's fault, not the student's: it is run again.
+DB_LOCKED = "database is locked"
+DB_LOCKED_ATTEMPTS = 3
 
 
 def check_submission_files(course: Course, assignment: str, student: str) -> Outcome | None:
@@ -127,9 +137,9 @@ def grade_submission(
     """Autograde ``submitted/<student>/<assignment>`` and return what happened.
 
     Runs ``nbgrader autograde ASSIGNMENT --student STUDENT --force`` in a child
-    process killed after ``run_timeout`` seconds.  On any failure the
-    student's stale grades and autograded/feedback files are removed, so an
-    old score can never pass for the new one.
+    process killed (with its kernel) after ``run_timeout`` seconds.  On any
+    failure the student's stale grades and autograded/feedback files are
+    removed, so an old score can never pass for the new one.
     """
     start = time.monotonic()
     problem = check_submission_files(course, assignment, student)
@@ -141,12 +151,7 @@ def grade_submission(
 
     register_student(course, student)
     log_path = log_path_for(course, assignment, student)
-    run = run_nbgrader(
-        course,
-        ["autograde", assignment, "--student", student, "--force"],
-        timeout=run_timeout,
-        log_path=log_path,
-    )
+    run = _autograde_run(course, assignment, student, run_timeout, log_path)
     log_name = str(log_path.relative_to(course.root))
     if run.timed_out:
         _forget_grades(course, assignment, student)
@@ -185,6 +190,22 @@ def grade_submission(
         seconds=run.seconds,
         log=log_name,
     )
+
+
+def _autograde_run(
+    course: Course, assignment: str, student: str, run_timeout: float, log_path: Path
+) -> NbgraderRun:
+    """One bounded ``nbgrader autograde`` of one student, run again if sqlite stayed locked."""
+    args = ["autograde", assignment, "--student", student, "--force"]
+    for attempt in range(1, DB_LOCKED_ATTEMPTS + 1):
+        if hasattr(os, "fork"):
+            run = run_bounded(course, args, timeout=run_timeout, log_path=log_path)
+        else:  # no fork: a fresh interpreter, still killed after run_timeout
+            run = run_nbgrader(course, args, timeout=run_timeout, log_path=log_path)
+        if run.ok or run.timed_out or DB_LOCKED not in run.log or attempt == DB_LOCKED_ATTEMPTS:
+            return run
+        time.sleep(attempt)
+    raise AssertionError("unreachable")
 
 
 def _read_score(course: Course, assignment: str, student: str) -> tuple[float, float, list[str]]:
@@ -227,30 +248,49 @@ def grade_assignment(
     *,
     run_timeout: float = DEFAULT_RUN_TIMEOUT,
     progress: bool = True,
+    jobs: int = 1,
 ) -> list[Outcome]:
     """Grade every student (or the given ones) of ``assignment``; record each outcome.
 
-    One student's failure, including an unexpected error in this code, never
-    stops the others: it becomes an UNGRADED outcome with the reason.
+    ``jobs`` students are graded at once, each by a worker process (``jobs=1``:
+    one after another in this process); the grades are the same either way.
+    One student's failure, including an unexpected error in this code or a
+    worker that dies, never stops the others: it becomes an UNGRADED outcome
+    with the reason.  Returns the outcomes in student order.
     """
+    if jobs < 1:
+        raise ValueError(f"jobs must be at least 1, got {jobs}")
     chosen = sorted(students) if students is not None else course.submitted_students(assignment)
-    outcomes: list[Outcome] = []
     tqdm.monitor_interval = 0  # no monitor thread: grading forks child processes
-    bar = tqdm(chosen, desc=f"autograde {assignment}", unit="student", disable=not progress)
-    for student in bar:
-        bar.set_postfix_str(student)
-        try:
-            outcome = grade_submission(course, assignment, student, run_timeout=run_timeout)
-        except Exception as exc:  # a bug or an environment problem: report it, go on
-            outcome = Outcome(
-                assignment,
-                student,
-                Status.UNGRADED,
-                reason=Reason.AUTOGRADE_ERROR,
-                detail=f"{type(exc).__name__}: {exc}",
-            )
+    bar = tqdm(total=len(chosen), desc=f"autograde {assignment}", unit="sub", disable=not progress)
+    running: set[str] = set()
+
+    def started(student: str) -> None:
+        running.add(student)
+        bar.set_postfix_str(", ".join(sorted(running)), refresh=True)
+
+    def finished(outcome: Outcome) -> None:
         record_outcome(course, outcome)
-        outcomes.append(outcome)
+        running.discard(outcome.student)
+        bar.update(1)
+        bar.set_postfix_str(", ".join(sorted(running)))
         if progress:
-            tqdm.write(f"{student}: {outcome.summary}")
-    return outcomes
+            bar.write(f"{outcome.student}: {outcome.summary}")
+
+    def grade(student: str) -> Outcome:
+        return grade_submission(course, assignment, student, run_timeout=run_timeout)
+
+    with bar:
+        if jobs == 1 or len(chosen) <= 1 or not hasattr(os, "fork"):
+            outcomes = []
+            for student in chosen:
+                started(student)
+                outcome = grade_safely(grade, assignment, student)
+                finished(outcome)
+                outcomes.append(outcome)
+            return outcomes
+        import nbgrader.apps.nbgraderapp  # noqa: F401  (the workers inherit it: warm starts)
+
+        return grade_in_pool(
+            assignment, chosen, grade, jobs=jobs, on_outcome=finished, on_start=started
+        )

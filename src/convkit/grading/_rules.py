@@ -71,6 +71,19 @@ class ImportExempt(str):
     """
 
 
+# Put in ``allow=`` for an exercise that builds networks from torch's layers (ch08): torch's
+# convolution, pooling and linear layers are then allowed; convkit's code is still refused
+# (a student's module may not be, or run, convkit's), but not by bytecode fingerprint,
+# since a prescribed layout makes a correct forward() identical to convkit's.
+TORCH_LAYERS = "torch layers"
+_NEVER = re.compile(r"(?!)")  # matches nothing
+# Put in ``allow=`` for an exercise that builds a convolution from torch's window
+# extraction (ch07's UnfoldConv2d): unfold / fold (F.unfold, nn.Unfold, Tensor.unfold,
+# their im2col / col2im operators and backward passes) are allowed; convolution and
+# pooling, and convkit's code, stay refused.
+TORCH_UNFOLD = "torch unfold"
+CONV_OR_POOL_OP = re.compile(r"^(?!.*philox).*(conv(?!ert)|pool)")
+
 CTYPES_VERDICT = ImportExempt("it uses ctypes, which could run code the grader cannot see.")
 # Code in convkit/grading/cases.py that a graded function may call: the operations
 # the hidden tests hand to it as arguments (registered when they are made).
@@ -137,6 +150,12 @@ class Rules:
     """The verdicts for one guard: built once per guard entry (cheap), cached per code."""
 
     def __init__(self, allow: Iterable[object] = (), deny: Iterable[object] = ()) -> None:
+        allow = tuple(allow)
+        self.torch_layers = any(obj is TORCH_LAYERS for obj in allow)
+        self.forbidden_op = _NEVER if self.torch_layers else FORBIDDEN_OP
+        self.torch_unfold = any(obj is TORCH_UNFOLD for obj in allow)
+        if self.torch_unfold and not self.torch_layers:
+            self.forbidden_op = CONV_OR_POOL_OP
         self.convkit_dir = os.path.dirname(os.path.abspath(convkit.__file__)) + os.sep
         self.grading_dir = os.path.dirname(os.path.abspath(__file__)) + os.sep
         self.grading_cases = os.path.join(self.grading_dir, "cases.py")
@@ -149,11 +168,15 @@ class Rules:
         self.torch_ops_file = (
             os.path.join(self.torch_dir, "_ops.py") if self.torch_dir else None
         )
-        self.torch_files = self._torch_forbidden_paths()
-        self.fingerprints = self._convkit_fingerprints()
+        self.torch_files = () if self.torch_layers else self._torch_forbidden_paths()
+        self.fingerprints = {} if self.torch_layers else self._convkit_fingerprints()
+        if self.torch_unfold:  # nn.Unfold / nn.Fold live in nn/modules/fold.py
+            self.torch_files = tuple(p for p in self.torch_files if not p.endswith("fold.py"))
         self.allowed_codes: set[types.CodeType] = set()
         self.allowed_builtins: list[object] = []
         for obj in allow:
+            if obj is TORCH_LAYERS or obj is TORCH_UNFOLD:
+                continue
             code = getattr(obj, "__code__", None)
             if isinstance(code, types.CodeType):
                 self.allowed_codes.add(code)
@@ -253,7 +276,7 @@ class Rules:
                 )
             if rel == "__init__.py" and name == "compile":
                 return "it calls torch.compile, whose generated code the grader cannot see."
-            if rel == "nn/functional.py" and FORBIDDEN_OP.search(name.lstrip("_")):
+            if rel == "nn/functional.py" and self.forbidden_op.search(name.lstrip("_")):
                 return (
                     f"it calls torch.nn.functional.{name.lstrip('_')} (torch's own "
                     "convolution/pooling/unfold). " + OFF_LIMITS_ADVICE
@@ -285,7 +308,7 @@ class Rules:
         denied = self.denied_op_verdict(str(qualified))
         if denied is not None:
             return denied
-        if FORBIDDEN_OP.search(base):
+        if self.forbidden_op.search(base):
             return f"it calls torch.ops ({qualified}), torch's own operator. " + OFF_LIMITS_ADVICE
         return None
 
@@ -331,7 +354,7 @@ class Rules:
             if module.startswith("torch"):
                 if TORCH_TAMPER.search(name):
                     return f"it calls {module}.{name}, which switches off torch's dispatch checks."
-                if FORBIDDEN_OP.search(name):
+                if self.forbidden_op.search(name):
                     return f"it calls {module}.{name} (torch's own operator). " + OFF_LIMITS_ADVICE
                 return None
             if module.startswith("numpy") and name in NUMPY_CONV_NAMES:
@@ -344,7 +367,7 @@ class Rules:
             return None
         if owner is None:
             module = str(func.__module__ or "")
-            if module.startswith("torch") and FORBIDDEN_OP.search(name):
+            if module.startswith("torch") and self.forbidden_op.search(name):
                 return f"it calls torch.{name} (torch's own operator). " + OFF_LIMITS_ADVICE
             return None
         if owner_type.__name__.startswith("pybind11_"):
@@ -354,16 +377,16 @@ class Rules:
                 if caller is not None and caller.f_code.co_filename == self.torch_ops_file:
                     return None
                 return "it calls a torch operator handle directly. " + OFF_LIMITS_ADVICE
-            if FORBIDDEN_OP.search(name):
+            if self.forbidden_op.search(name):
                 return f"it calls torch operator {name}. " + OFF_LIMITS_ADVICE
             return None
         if owner_type is types.ModuleType or owner_type.__module__ == "numpy":
             return None
-        if self._is_tensor(owner_type) and FORBIDDEN_OP.search(name):
+        if self._is_tensor(owner_type) and self.forbidden_op.search(name):
             return (
                 f"it calls Tensor.{name} (torch's window extraction / pooling). "
                 + OFF_LIMITS_ADVICE
             )
-        if owner_type.__name__ in ("_VariableFunctionsClass",) and FORBIDDEN_OP.search(name):
+        if owner_type.__name__ in ("_VariableFunctionsClass",) and self.forbidden_op.search(name):
             return f"it calls torch.{name} (torch's own operator). " + OFF_LIMITS_ADVICE
         return None

@@ -15,19 +15,26 @@ the hidden kernel).
 ``output_size`` (``dilation=False``: dilation 1), ``output_size_no_fit`` (windows that
 do not fit: the reference raises, see solutions/ch05), ``shape_trace`` (``pool=False``:
 convolutions only), ``receptive_field`` (``dilation=False``: (kernel, stride) pairs).
+``im2col``, ``conv2d_backward`` (``pairs=False``: int stride and padding) for ch07, with
+:func:`conv_module_forward` / :func:`conv_module_gradients` (a student's conv module as
+functions of conv2d's / conv2d_backward's arguments) and :func:`check_no_position_loops`.
+``patchify`` (``pairs=False``: square patches only), ``patch_embed`` (``bias=False``:
+no bias) and ``depthwise_separable_params`` for ch09.
 A callable ``kind(rng) -> (args, kwargs)`` is accepted too.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
+from sys import settrace as _settrace  # bound now: the notebook cannot swap it
 from typing import Any
 
 import numpy as np
 from numpy.random import Generator, default_rng  # bound now: the notebook cannot swap them
 
 from convkit.grading import _rules
-from convkit.grading.errors import GradingFailure
+from convkit.grading.errors import GradingFailure, ShortcutError
 
 Case = tuple[tuple[Any, ...], dict[str, Any]]
 
@@ -354,6 +361,247 @@ def _receptive_field(rng: np.random.Generator, dilation: bool = True) -> Case:
     return (layers,), {}
 
 
+# -- ch07: im2col, conv2d's gradients, a conv module, loops over positions --------------
+def _im2col(rng: np.random.Generator, pairs: bool = True) -> Case:
+    """im2col(x, kernel_size, stride, padding): a conv2d_strided batch (the kernel fits the
+    padded input), the kernel size an int when square about half the time."""
+    (x, weight), kwargs = _conv2d_strided(rng, pairs=pairs, bias=False)
+    kh, kw = weight.shape[2:]
+    kernel: int | tuple[int, int] = kh if kh == kw and rng.random() < 0.5 else (kh, kw)
+    return (x, kernel), kwargs
+
+
+def _pair(value: int | tuple[int, int]) -> tuple[int, int]:
+    return (value, value) if isinstance(value, int) else value
+
+
+def _conv2d_backward(rng: np.random.Generator, pairs: bool = True) -> Case:
+    """conv2d_backward(grad_out, x, weight, stride, padding): a conv2d_strided case plus a
+    random upstream gradient of the output's shape."""
+    (x, weight), kwargs = _conv2d_strided(rng, pairs=pairs, bias=False)
+    (sh, sw), (ph, pw) = _pair(kwargs["stride"]), _pair(kwargs["padding"])
+    h_out = (x.shape[2] + 2 * ph - weight.shape[2]) // sh + 1
+    w_out = (x.shape[3] + 2 * pw - weight.shape[3]) // sw + 1
+    grad_out = _values(rng, (x.shape[0], weight.shape[0], h_out, w_out))
+    return (grad_out, x, weight), kwargs
+
+
+def _student_callable(fn: Callable) -> Callable:
+    """Register ``fn``'s code (and the code nested in it) as callable by graded code."""
+    pending = [fn.__code__]
+    while pending:
+        code = pending.pop()
+        _rules.STUDENT_CALLABLE_CODES.add(code)
+        pending.extend(c for c in code.co_consts if isinstance(c, type(code)))
+    return fn
+
+
+@_student_callable
+def _conv_layer(cls: Any, weight: np.ndarray, bias: np.ndarray | None, stride: Any,
+                padding: Any) -> Any:
+    """The student's layer class built like nn.Conv2d(C_in, C_out, k, stride, padding,
+    bias=...), in float64, holding ``weight`` (C_out, C_in, kh, kw) and ``bias`` (C_out,)."""
+    import torch
+
+    if not isinstance(cls, type) or not issubclass(cls, torch.nn.Module):
+        raise GradingFailure(f"UnfoldConv2d should be a subclass of torch.nn.Module, got "
+                             f"{type(cls).__name__}: run the cell that defines the class")
+    c_out, c_in, kh, kw = weight.shape
+    kernel = kh if kh == kw else (kh, kw)
+    call = (f"UnfoldConv2d({c_in}, {c_out}, {kernel}, stride={stride}, padding={padding}, "
+            f"bias={bias is not None})")
+    layer = cls(c_in, c_out, kernel, stride=stride, padding=padding, bias=bias is not None)
+    if not isinstance(layer, torch.nn.Module):
+        raise GradingFailure(f"{call} did not make a torch.nn.Module")
+    layer = layer.double()
+    expected = {"weight": tuple(weight.shape), "bias": (c_out,) if bias is not None else None}
+    for name, shape in expected.items():
+        param = getattr(layer, name, None)
+        if shape is None:
+            if param is not None:
+                raise GradingFailure(f"{call}: with bias=False, layer.bias should be None "
+                                     "(as in nn.Conv2d)")
+            continue
+        if not isinstance(param, torch.nn.Parameter) or tuple(param.shape) != shape:
+            got = "missing" if param is None else f"{type(param).__name__} of shape " \
+                f"{tuple(getattr(param, 'shape', ()))}"
+            raise GradingFailure(f"{call}: layer.{name} should be an nn.Parameter of shape "
+                                 f"{shape} (as in nn.Conv2d), got {got}")
+    with torch.no_grad():
+        layer.weight.copy_(torch.from_numpy(np.array(weight, dtype=np.float64)))
+        if bias is not None:
+            layer.bias.copy_(torch.from_numpy(np.array(bias, dtype=np.float64)))
+    return layer
+
+
+@_student_callable
+def _run_layer(layer: Any, x: Any) -> Any:
+    """``layer(x)``, checked to be a tensor."""
+    import torch
+
+    out = layer(x)
+    if not isinstance(out, torch.Tensor):
+        raise GradingFailure(f"forward() should return a torch.Tensor, got {type(out).__name__}")
+    return out
+
+
+def conv_module_forward(cls: Any) -> Callable:
+    """The forward pass of the student's conv module class ``cls`` as a function with
+    conv2d's arguments, for :func:`check_function` against ``convkit.conv2d``:
+    (x (N, C_in, H, W), weight (C_out, C_in, kh, kw), bias (C_out,) or None, stride,
+    padding) -> out (N, C_out, H_out, W_out) as a float64 ndarray."""
+
+    def forward(x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None = None,
+                stride: Any = 1, padding: Any = 0) -> np.ndarray:
+        import torch
+
+        layer = _conv_layer(cls, weight, bias, stride, padding)
+        return _run_layer(layer, torch.from_numpy(np.array(x, dtype=np.float64))).detach().numpy()
+
+    forward.__name__ = forward.__qualname__ = "UnfoldConv2d_forward"
+    return _student_callable(forward)
+
+
+def conv_module_gradients(cls: Any) -> Callable:
+    """The backward pass of the student's conv module class ``cls`` as a function with
+    conv2d_backward's arguments, for :func:`check_function` against
+    ``convkit.conv2d_backward``: (grad_out (N, C_out, H_out, W_out), x (N, C_in, H, W),
+    weight (C_out, C_in, kh, kw), stride, padding) -> (grad_x, grad_weight, grad_bias),
+    the gradients autograd finds through the student's forward pass (a layer with bias)."""
+
+    def gradients(grad_out: np.ndarray, x: np.ndarray, weight: np.ndarray, stride: Any = 1,
+                  padding: Any = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        import torch
+
+        layer = _conv_layer(cls, weight, np.zeros(weight.shape[0]), stride, padding)
+        xt = torch.from_numpy(np.array(x, dtype=np.float64)).requires_grad_(True)
+        out = _run_layer(layer, xt)
+        if tuple(out.shape) != tuple(grad_out.shape):
+            raise GradingFailure(f"the output has shape {tuple(out.shape)}, expected "
+                                 f"{tuple(grad_out.shape)}")
+        out.backward(torch.from_numpy(np.array(grad_out, dtype=np.float64)))
+        grads = (xt.grad, layer.weight.grad, layer.bias.grad)
+        if any(g is None for g in grads):
+            raise GradingFailure("no gradient reached the input, the weight or the bias: "
+                                 "does forward() detach something or leave a parameter out?")
+        return tuple(g.detach().numpy() for g in grads)
+
+    gradients.__name__ = gradients.__qualname__ = "UnfoldConv2d_gradients"
+    return _student_callable(gradients)
+
+
+def _size_pair(rng: np.random.Generator) -> tuple[Case, Case]:
+    """Two conv2d cases alike in all but the image size: about 3x3 outputs, then about 60x60
+    (same batch, channels, kernel, stride, padding and bias)."""
+    n, c, o, k = 1, _int(rng, 1, 2), _int(rng, 1, 3), _int(rng, 2, 3)
+    stride, padding = _int(rng, 1, 2), _int(rng, 0, 1)
+    weight = _values(rng, (o, c, k, k))
+    kwargs: dict[str, Any] = {"stride": stride, "padding": padding}
+    if rng.random() < 0.5:
+        kwargs["bias"] = _values(rng, (o,))
+    small_side = k - 2 * padding + 2 * stride  # three windows per side
+    large_side = k - 2 * padding + 59 * stride  # sixty windows per side
+    return ((_values(rng, (n, c, small_side, small_side)), weight), kwargs), \
+        ((_values(rng, (n, c, large_side, large_side)), weight), kwargs)
+
+
+def _python_steps(fn: Callable, args: tuple, kwargs: dict) -> tuple[Any, int]:
+    """``fn(*args, **kwargs)`` under the guard, and the number of Python calls and lines
+    it ran outside installed libraries and convkit (the notebook's own code)."""
+    from convkit.grading.guard import no_shortcuts
+
+    skip = (os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep,
+            *_rules._library_dirs())
+    count = [0]
+
+    def local(frame: Any, event: str, arg: Any) -> Any:
+        if event == "line":
+            count[0] += 1
+        return local
+
+    def on_call(frame: Any, event: str, arg: Any) -> Any:
+        if frame.f_code.co_filename.startswith(skip):
+            return None
+        count[0] += 1
+        return local
+
+    _settrace(on_call)
+    try:
+        with no_shortcuts():
+            result = fn(*args, **kwargs)
+    finally:
+        _settrace(None)
+    return result, count[0]
+
+
+def check_no_position_loops(student_fn: Any, reference_fn: Callable, *, n: int = 3,
+                            seed: int = 0, name: str = "conv2d") -> None:
+    """Fail unless ``student_fn`` (conv2d's arguments) gives ``reference_fn``'s results on
+    ``n`` random small/large image pairs while running about as many Python steps on a
+    large image (thousands of output positions) as on a small one (nine): no Python loop
+    over output positions, rows or columns (loops over the kernel, batch or channels are
+    fine)."""
+    from convkit.grading.compare import _compare, _to_plain, describe_call
+
+    rng = default_rng(seed)
+    for small, large in (_size_pair(rng) for _ in range(n)):
+        steps = []
+        for args, kwargs in (small, large):
+            call = describe_call(name, ["x", "weight"], args, kwargs)
+            expected = reference_fn(*args, **kwargs)
+            try:
+                got, count = _python_steps(student_fn, args, dict(kwargs))
+                got = _to_plain(got, expected, f"the result of {name}")
+            except ShortcutError as exc:
+                raise ShortcutError(f"{call}: not accepted: {exc}") from None
+            except GradingFailure as exc:
+                raise GradingFailure(f"{call}: {exc}") from None
+            except NotImplementedError:
+                raise GradingFailure(f"{name} is not written yet: {call} raised "
+                                     "NotImplementedError.") from None
+            except Exception as exc:
+                raise GradingFailure(f"{call} raised {type(exc).__name__}: {exc}") from exc
+            problem = _compare(expected, got, 1e-5, 1e-6, "result")
+            if problem:
+                raise GradingFailure(f"{call}: {problem}")
+            steps.append(count)
+        if steps[1] > 2 * steps[0] + 50:
+            positions = [args[0].shape[2] * args[0].shape[3] for args, _ in (small, large)]
+            raise GradingFailure(
+                f"{name} ran {steps[0]:,} Python steps (calls and lines) on a "
+                f"{small[0][0].shape[2]}x{small[0][0].shape[3]} image but {steps[1]:,} on a "
+                f"{large[0][0].shape[2]}x{large[0][0].shape[3]} one ({positions[0]} vs "
+                f"{positions[1]:,} pixels): it loops over output positions. Build all the "
+                "columns with im2col and compute every output with one matrix product."
+            )
+
+
+def _patch_sizes(rng: np.random.Generator, pairs: bool) -> tuple[int, int, int | tuple[int, int]]:
+    """(ph, pw, patch_size argument): an int, or (when ``pairs``) sometimes a pair."""
+    ph = _int(rng, 1, 4)
+    pw = _int(rng, 1, 4) if pairs and rng.random() < 0.4 else ph
+    size: int | tuple[int, int] = ph if ph == pw and rng.random() < 0.7 else (ph, pw)
+    return ph, pw, size
+
+
+def _patchify(rng: np.random.Generator, pairs: bool = True) -> Case:
+    """patchify(x, patch_size): x (N, C, H, W) with H, W whole multiples of the patch."""
+    ph, pw, size = _patch_sizes(rng, pairs)
+    n, c, gh, gw = _int(rng, 1, 3), _int(rng, 1, 3), _int(rng, 1, 4), _int(rng, 1, 4)
+    return (_values(rng, (n, c, gh * ph, gw * pw)), size), {}
+
+
+def _patch_embed(rng: np.random.Generator, bias: bool = True) -> Case:
+    """patch_embed(x, weight[, bias]): weight (D, C, ph, pw) tiling x (N, C, H, W) exactly."""
+    ph, pw, _ = _patch_sizes(rng, True)
+    n, c, gh, gw = _int(rng, 1, 3), _int(rng, 1, 3), _int(rng, 1, 4), _int(rng, 1, 4)
+    d = _int(rng, 1, 6)
+    kwargs = {}
+    if bias and rng.random() < 0.6:
+        kwargs["bias"] = _values(rng, (d,))
+    return (_values(rng, (n, c, gh * ph, gw * pw)), _values(rng, (d, c, ph, pw))), kwargs
+
+
 GENERATORS: dict[str, Callable[..., Case]] = {
     "linear_params": _linear_params,
     "conv2d_params": _conv2d_params,
@@ -376,6 +624,11 @@ GENERATORS: dict[str, Callable[..., Case]] = {
     "output_size_no_fit": _output_size_no_fit,
     "shape_trace": _shape_trace,
     "receptive_field": _receptive_field,
+    "im2col": _im2col,
+    "conv2d_backward": _conv2d_backward,
+    "patchify": _patchify,
+    "patch_embed": _patch_embed,
+    "depthwise_separable_params": _conv2d_params,
 }
 
 

@@ -28,7 +28,7 @@ from builtins import any, type
 from collections.abc import Iterable
 from typing import Any
 
-from convkit.grading._rules import FORBIDDEN_OP, OFF_LIMITS_ADVICE, ImportExempt, Rules
+from convkit.grading._rules import OFF_LIMITS_ADVICE, ImportExempt, Rules
 from convkit.grading.errors import ShortcutError
 
 _MODE_CLASS: type | None = None
@@ -54,7 +54,7 @@ def _dispatch_mode_class() -> type:
                 denied = self._rules.denied_op_verdict(name)
                 if denied is not None:
                     self._record(denied)
-                if FORBIDDEN_OP.search(name.split("::")[-1].split(".")[0]):
+                if self._rules.forbidden_op.search(name.split("::")[-1].split(".")[0]):
                     self._record(f"it makes torch run {name}. " + OFF_LIMITS_ADVICE)
                 return func(*args, **(kwargs or {}))
 

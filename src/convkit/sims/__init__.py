@@ -8,6 +8,10 @@ anywidget widgets: live in JupyterLab, embedded (state and ES module) in the sta
 - ``StridePaddingSim`` (ch03): stride and padding sliders, the padded border shown.
 - ``PoolingSim`` (ch04): max / average pooling of a small grid, windows coloured.
 - ``OutputSizeCalculator`` (ch05): the output-size formula with the reader's numbers.
+- ``ArchitectureSim`` (ch06): a ConvNet layer by layer, spatial size against depth.
+- ``ConvExplorerSim`` (ch07): kernel, stride and padding at once; products, sum, output.
+- ``SkipConnectionSim`` (ch08): a deep stack with the shortcut on or off, gradient per block.
+- ``PatchGridSim`` (ch09): an image cut into patches for a chosen patch size.
 
 Adding a simulation: write ``<name>.js`` here (an ES module exporting
 ``default { render }``; it may use the helpers of ``_common.js`` -- ``h``, ``fmt``,
@@ -21,19 +25,27 @@ must use in the static book: it only shows a frozen snapshot there.
 """
 
 from convkit.sims._base import SimWidget
+from convkit.sims.architecture import ArchitectureSim
 from convkit.sims.connectivity import ConnectivitySim
+from convkit.sims.explorer import ConvExplorerSim
 from convkit.sims.kernel_playground import KernelPlayground
 from convkit.sims.output_size import OutputSizeCalculator
+from convkit.sims.patches import PatchGridSim
 from convkit.sims.pooling import PoolingSim
+from convkit.sims.skip import SkipConnectionSim
 from convkit.sims.sliding import Slide1DSim, Slide2DSim
 from convkit.sims.stride_padding import StridePaddingSim
 
 __all__ = [
+    "ArchitectureSim",
     "ConnectivitySim",
+    "ConvExplorerSim",
     "KernelPlayground",
     "OutputSizeCalculator",
+    "PatchGridSim",
     "PoolingSim",
     "SimWidget",
+    "SkipConnectionSim",
     "Slide1DSim",
     "Slide2DSim",
     "StridePaddingSim",

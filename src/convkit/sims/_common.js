@@ -2,7 +2,7 @@
 
 /** Create an element: h("div", {class: "x", onclick: fn}, [children...]). */
 function h(tag, attrs = {}, children = []) {
-  const svgTags = new Set(["svg", "g", "line", "circle", "text", "rect", "title"]);
+  const svgTags = new Set(["svg", "g", "line", "circle", "text", "rect", "title", "path"]);
   const el = svgTags.has(tag)
     ? document.createElementNS("http://www.w3.org/2000/svg", tag)
     : document.createElement(tag);
@@ -104,4 +104,27 @@ function stepper(count, getPos, setPos, { interval = 800 } = {}) {
   const bar = h("div", { class: "ck-controls", role: "group", "aria-label": "Simulation controls" },
     [stepBtn, playBtn, resetBtn]);
   return { bar, refresh, stop };
+}
+
+/** A labelled range slider; `onInput(value)` runs as it moves. data-control=name, value in data-role=name-value. */
+function rangeSlider(name, label, min, max, value, onInput) {
+  const out = h("output", { class: "ck-slider-value", "data-role": `${name}-value` }, [String(value)]);
+  const input = h("input", { type: "range", min, max, step: 1, value, "data-control": name, "aria-label": label,
+    oninput: (ev) => { out.textContent = ev.target.value; onInput(Number(ev.target.value)); } });
+  return h("label", { class: "ck-slider" }, [h("span", { class: "ck-slider-label" }, [label]), input, out]);
+}
+
+/** Strided cross-correlation of an image with a kernel over P rings of zeros (the loops of convkit.conv2d_naive).
+ * Returns { padded(r, c): the padded input's value or null on the border, output: oh x ow rows, oh, ow }. */
+function paddedCorrelation(image, kernel, stride, padding) {
+  const [H, W, kh, kw, P, S] = [image.length, image[0].length, kernel.length, kernel[0].length, padding, stride];
+  const padded = (r, c) => (r < P || r >= P + H || c < P || c >= P + W ? null : image[r - P][c - P]);
+  const oh = Math.floor((H + 2 * P - kh) / S) + 1;
+  const ow = Math.floor((W + 2 * P - kw) / S) + 1;
+  const output = Array.from({ length: oh }, (_, i) => Array.from({ length: ow }, (_, j) => {
+    let total = 0;
+    for (let m = 0; m < kh; m++) for (let n = 0; n < kw; n++) total += (padded(i * S + m, j * S + n) ?? 0) * kernel[m][n];
+    return total;
+  }));
+  return { padded, output, oh, ow };
 }

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 
@@ -58,3 +58,23 @@ def image_and_kernel(
     if max(img.shape) > max_side:
         raise ValueError(f"image: at most {max_side}x{max_side} stays readable, got {img.shape}")
     return img, ker
+
+
+def named_kernels(kernels: object, image_shape: tuple[int, ...], max_side: int) -> dict[str, list]:
+    """label -> kernel as JSON numbers, for a simulation's kernel buttons: a non-empty
+    mapping of non-empty string labels to finite 2-D kernels, each at most ``max_side``
+    per side and fitting inside an image of ``image_shape`` (TypeError / ValueError)."""
+    if not isinstance(kernels, Mapping) or not kernels:
+        raise TypeError("kernels must be a non-empty mapping label -> 2-D kernel")
+    checked = {}
+    for label, values in kernels.items():
+        if not isinstance(label, str) or not label.strip():
+            raise TypeError(f"kernel labels must be non-empty strings, got {label!r}")
+        ker = finite_floats(f"kernels[{label!r}]", values, 2)
+        if max(ker.shape) > max_side:
+            raise ValueError(f"kernels[{label!r}]: at most {max_side}x{max_side}, got {ker.shape}")
+        if ker.shape[0] > image_shape[0] or ker.shape[1] > image_shape[1]:
+            raise ValueError(f"kernels[{label!r}] {ker.shape} does not fit inside the image "
+                             f"{tuple(image_shape)}")
+        checked[label] = as_json_numbers(ker)
+    return checked

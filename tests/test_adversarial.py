@@ -1,0 +1,140 @@
+"""convkit.adversarial: FGSM on tiny models whose gradients we can write by hand."""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from convkit.adversarial import (
+    Flip,
+    accuracy_under_attack,
+    accuracy_under_noise,
+    fgsm,
+    find_flip,
+    flip_epsilons,
+    plot_flip,
+    predict_with_confidence,
+)
+
+
+def linear_model(seed: int = 0, classes: int = 3) -> nn.Sequential:
+    """A linear classifier on 1x4x4 images (its input gradient is W^T (softmax - onehot))."""
+    torch.manual_seed(seed)
+    return nn.Sequential(nn.Flatten(), nn.Linear(16, classes))
+
+
+def images(n: int, seed: int = 0) -> np.ndarray:
+    return np.random.default_rng(seed).uniform(0.05, 0.95, size=(n, 1, 4, 4)).astype(np.float32)
+
+
+def test_fgsm_follows_the_sign_of_the_hand_written_gradient() -> None:
+    model = linear_model()
+    x, y = images(5), np.array([0, 1, 2, 0, 1])
+    x_adv = fgsm(model, x, y, 0.03)
+    assert isinstance(x_adv, np.ndarray) and x_adv.shape == x.shape
+    w = model[1].weight.detach().numpy()
+    logits = x.reshape(5, 16) @ w.T + model[1].bias.detach().numpy()
+    p = np.exp(logits - logits.max(1, keepdims=True))
+    p /= p.sum(1, keepdims=True)
+    p[np.arange(5), y] -= 1
+    grad = (p @ w).reshape(x.shape)
+    np.testing.assert_allclose(x_adv - x, 0.03 * np.sign(grad), atol=1e-6)
+    # the loss goes up
+    loss = nn.functional.cross_entropy
+    assert loss(model(torch.tensor(x_adv)), torch.tensor(y)) > loss(model(torch.tensor(x)),
+                                                                    torch.tensor(y))
+
+
+def test_fgsm_clips_to_the_unit_interval_and_keeps_tensors() -> None:
+    model = linear_model(1)
+    x = torch.tensor(np.random.default_rng(2).choice([0.0, 1.0], size=(4, 1, 4, 4)),
+                     dtype=torch.float32)
+    x_adv = fgsm(model, x, torch.tensor([0, 1, 2, 0]), 0.5)
+    assert isinstance(x_adv, torch.Tensor)
+    assert x_adv.min() >= 0 and x_adv.max() <= 1
+    assert set(np.unique(x_adv.numpy())) <= {0.0, 0.5, 1.0}
+    assert torch.equal(fgsm(model, x, torch.tensor([0, 1, 2, 0]), 0.0), x)
+
+
+def test_model_state_is_left_alone() -> None:
+    model = linear_model()
+    model.train()
+    before = [p.detach().clone() for p in model.parameters()]
+    fgsm(model, images(3), np.array([0, 1, 2]), 0.1)
+    flip_epsilons(model, images(3), np.array([0, 1, 2]), [0.1, 0.2])
+    assert model.training
+    assert all(p.grad is None for p in model.parameters())
+    assert all(torch.equal(a, b) for a, b in zip(before, model.parameters(), strict=True))
+
+
+def test_flip_epsilons_agree_with_single_fgsm_calls() -> None:
+    model = linear_model(3)
+    x = images(40, seed=3)
+    labels, _ = predict_with_confidence(model, x)
+    y = labels.copy()
+    y[:5] = (y[:5] + 1) % 3  # five images the model gets "wrong"
+    grid = [0.01, 0.02, 0.05, 0.1, 0.2, 0.4]
+    smallest = flip_epsilons(model, x, y, grid)
+    assert np.all(smallest[:5] == 0.0)
+    for i in range(5, 40):
+        wrong_at = [e for e in grid
+                    if predict_with_confidence(model, fgsm(model, x[i:i + 1], y[i:i + 1], e))[0][0]
+                    != y[i]]
+        assert smallest[i] == (wrong_at[0] if wrong_at else np.inf)
+    acc = accuracy_under_attack(model, x, y, [0.0, *grid])
+    assert acc[0] == pytest.approx(35 / 40)
+    for e, a in zip(grid, acc[1:], strict=True):
+        assert a == pytest.approx(np.mean(smallest > e))
+
+
+def test_find_flip_reports_the_smallest_flip() -> None:
+    model = linear_model(4)
+    x = images(1, seed=5)[0]
+    label = int(predict_with_confidence(model, x[None])[0][0])
+    grid = [0.02 * k for k in range(1, 40)]
+    flip = find_flip(model, x, label, grid)
+    assert isinstance(flip, Flip) and flip.label == label and flip.new_label != label
+    assert flip.epsilon == flip_epsilons(model, x[None], np.array([label]), grid)[0]
+    assert np.abs(flip.x_adv - x).max() <= flip.epsilon + 1e-6
+    assert 0 < flip.new_confidence <= 1 and 0 < flip.confidence <= 1
+    assert find_flip(model, x, label, [0.0]) is None
+    fig = plot_flip(x, flip)
+    assert len(fig.axes) == 3 and "adversarial" in fig.axes[2].get_title()
+    plt.close(fig)
+
+
+def test_bad_input_is_refused_clearly() -> None:
+    model = linear_model()
+    with pytest.raises(ValueError, match=r"\[0, 1\]"):
+        fgsm(model, images(1) * 3, np.array([0]), 0.1)
+    with pytest.raises(ValueError, match="4-D"):
+        fgsm(model, images(1)[0], np.array([0]), 0.1)
+    with pytest.raises(ValueError, match="shape"):
+        fgsm(model, images(2), np.array([0]), 0.1)
+    with pytest.raises(TypeError, match="integer labels"):
+        fgsm(model, images(1), np.array([0.5]), 0.1)
+    with pytest.raises(ValueError, match="epsilon"):
+        fgsm(model, images(1), np.array([0]), 1.5)
+    with pytest.raises(ValueError, match="at least one"):
+        flip_epsilons(model, images(1), np.array([0]), [])
+    with pytest.raises(TypeError):
+        fgsm("not a model", images(1), np.array([0]), 0.1)
+
+
+def test_random_noise_control() -> None:
+    model = linear_model(6)
+    x = images(30, seed=6)
+    y, _ = predict_with_confidence(model, x)
+    noisy = accuracy_under_noise(model, x, y, [0.0, 0.05, 0.3], seed=1)
+    assert noisy[0] == 1.0
+    assert np.array_equal(noisy, accuracy_under_noise(model, x, y, [0.0, 0.05, 0.3], seed=1))
+    attacked = accuracy_under_attack(model, x, y, [0.0, 0.05, 0.3])
+    # same step size, chosen direction: the attack hurts at least as much as noise here
+    assert np.all(attacked <= noisy + 1e-12) and attacked[2] < noisy[2]
