@@ -121,6 +121,10 @@ def test_convkit_networks_are_refused() -> None:
         check_module(lambda form="modern", num_classes=10: shared, ck.lenet5,
                      [((), {}, (1, 1, 28, 28))], what="params", name="lenet5")
 
+    with pytest.raises(GradingFailure, match="same starting weights"):  # copies of one built early
+        check_module(lambda form="modern", num_classes=10: copy.deepcopy(shared), ck.lenet5,
+                     [((), {}, (1, 1, 28, 28))], what="params", name="lenet5")
+
     class Wraps(nn.Module):  # a module whose layer is convkit's own class
         def __init__(self, in_channels: int, out_channels: int, stride: int = 1) -> None:
             super().__init__()

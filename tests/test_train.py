@@ -305,3 +305,15 @@ def test_training_figures_edge_cases_and_errors(small: Digits) -> None:
         show_feature_maps(nn.Linear(3, 3), np.zeros((1, 28, 28)))
     with pytest.raises(ValueError, match="3 images, 2 labels"):
         show_misclassified(np.zeros((3, 1, 4, 4)), np.zeros(2, int), np.zeros(3, int))
+
+
+def test_default_threads_reads_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    from convkit.train import default_threads
+
+    monkeypatch.delenv("CONVKIT_THREADS", raising=False)
+    assert default_threads() == 2
+    monkeypatch.setenv("CONVKIT_THREADS", "1")
+    assert default_threads() == 1
+    monkeypatch.setenv("CONVKIT_THREADS", "zero")
+    with pytest.raises(ValueError, match="CONVKIT_THREADS"):
+        default_threads()

@@ -92,7 +92,6 @@ def _check_model(func: str, model: object) -> nn.Module:
     return model
 
 
-@contextmanager
 def default_threads() -> int:
     """Threads a training run uses when not told: ``$CONVKIT_THREADS`` if set, else 2.
 
@@ -107,6 +106,7 @@ def default_threads() -> int:
     return int(value)
 
 
+@contextmanager
 def _torch_threads(threads: int) -> Iterator[None]:
     """Run the block with ``threads`` intra-op torch threads, restoring the old count."""
     previous = torch.get_num_threads()

@@ -174,6 +174,18 @@ def _same_layout(reference: nn.Module, student: nn.Module, call: str) -> str | N
     return None
 
 
+def _same_weights(first: nn.Module, second: nn.Module) -> bool:
+    """Whether two freshly built networks start from identical parameter values (a
+    genuine builder draws new random weights on every call)."""
+    a, b = list(first.parameters()), list(second.parameters())
+    if not a or len(a) != len(b):
+        return False
+    return all(
+        x.shape == y.shape and torch.equal(x.detach(), y.detach())
+        for x, y in zip(a, b, strict=True)
+    )
+
+
 def check_module(
     student_build: Any,
     reference_build: Callable[..., nn.Module],
@@ -228,6 +240,12 @@ def check_module(
             if {id(p) for p in student.parameters()} & {id(p) for p in again.parameters()}:
                 raise GradingFailure(
                     f"{call}: two calls returned the same layers; build a new network on every call"
+                )
+            if _same_weights(student, again):
+                raise GradingFailure(
+                    f"{call}: two calls returned networks with the same starting weights, as "
+                    "copies of one network built in advance would; build and initialise a new "
+                    "network on every call (and do not reseed torch inside it)"
                 )
             expected = sum(p.numel() for p in reference.parameters() if p.requires_grad)
             got = sum(p.numel() for p in student.parameters() if p.requires_grad)
