@@ -9,20 +9,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
+from chromium import CHROMIUM, CHROMIUM_ARGS  # noqa: F401  (re-exported)
 from playwright.sync_api import Browser, Page, Request, Route
 
 ROOT = Path(__file__).resolve().parents[2]
 HTML_DIR = ROOT / "_build" / "html"
 SCREENSHOT_DIR = ROOT / "_build" / "screenshots"
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-]
 # Chapters whose simulations the course map requires (checked once they are in the toc).
 REQUIRED_SIMS = {
     "book/ch00_why_convolutions": ["ConnectivitySim"],

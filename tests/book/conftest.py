@@ -9,8 +9,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from book_site import CHROMIUM, CHROMIUM_ARGS, HTML_DIR, ROOT, Visit, open_page
-from playwright.sync_api import Browser, sync_playwright
+from book_site import HTML_DIR, ROOT, Visit, open_page
+from playwright.sync_api import Browser
 
 
 @pytest.fixture(scope="session")
@@ -47,17 +47,6 @@ def site(built_book: Path) -> Iterator[str]:
     yield f"http://127.0.0.1:{server.server_address[1]}/"
     server.shutdown()
     server.server_close()
-
-
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Browser]:
-    """Debian's Chromium driven by Playwright (never a downloaded browser)."""
-    if not CHROMIUM.exists():
-        pytest.fail(f"{CHROMIUM} is missing: `apt-get install -y chromium` (make test does it)")
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture

@@ -174,14 +174,16 @@ def test_launcher_caps_the_kernel_address_space() -> None:
         "    import numpy as np\n"
         "    try:\n        np.zeros(30 * 2**30 // 8)\n"
         "    except MemoryError:\n        print('capped', argv[1:])\n"
+        "    print(os.environ['OMP_NUM_THREADS'], os.environ['CONVKIT_THREADS'])\n"
         "    sys.exit(0)\n"
         "os.execv = fake_exec\n"
         "k.main(['--memory-limit=1GiB', '-f', 'conn.json'])\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
-    assert out.stdout.strip() == "capped ['-m', 'ipykernel_launcher', '-f', 'conn.json']", (
-        out.stderr
-    )
+    assert out.stdout.strip().splitlines() == [
+        "capped ['-m', 'ipykernel_launcher', '-f', 'conn.json']",
+        "1 1",  # student code runs single-threaded
+    ], out.stderr
     assert resource.getrlimit(resource.RLIMIT_AS)[0] == resource.RLIM_INFINITY  # not this process
 
 

@@ -8,7 +8,10 @@ abandoned grading run never leaves a busy kernel behind), and then replaces
 itself with ``python -m ipykernel_launcher`` and the remaining arguments.
 
 A student cell that allocates more than the cap gets a ``MemoryError`` instead
-of exhausting the machine.
+of exhausting the machine.  Student code also runs single-threaded
+(:data:`SINGLE_THREAD_ENV`): autograde runs one kernel per core side by side, and
+two kernels each spinning two OpenMP threads on two cores run several times
+slower -- enough to push a training test past the cell timeout.
 """
 
 from __future__ import annotations
@@ -23,6 +26,12 @@ import sys
 DEFAULT_MEMORY_LIMIT = "4GiB"
 _UNITS = {"": 1, "k": 2**10, "m": 2**20, "g": 2**30, "t": 2**40}
 _PR_SET_PDEATHSIG = 1
+SINGLE_THREAD_ENV = {
+    "OMP_NUM_THREADS": "1",  # torch's intra-op pool
+    "OPENBLAS_NUM_THREADS": "1",  # numpy's BLAS
+    "MKL_NUM_THREADS": "1",
+    "CONVKIT_THREADS": "1",  # convkit.train.default_threads
+}
 
 
 def parse_size(text: str) -> int:
@@ -74,6 +83,7 @@ def main(argv: list[str] | None = None) -> None:
     limit, rest = split_arguments(list(sys.argv[1:] if argv is None else argv))
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     _die_with_parent()
+    os.environ.update(SINGLE_THREAD_ENV)
     os.execv(sys.executable, [sys.executable, "-m", "ipykernel_launcher", *rest])
 
 
