@@ -24,7 +24,6 @@ the student's kernel cooperating:
 
 from __future__ import annotations
 
-import ctypes
 import gc
 import math
 import os
@@ -37,27 +36,11 @@ import traceback
 from pathlib import Path
 
 from .course import Course
+from .kernel_launcher import die_with_parent
 from .runner import NbgraderRun, _child_main
 
 _POLL_SECONDS = 0.02
 _KILL_ROUNDS = 5
-_PR_SET_PDEATHSIG = 1
-
-
-def die_with_parent(parent: int) -> None:
-    """Ask Linux to SIGKILL this process when ``parent`` (its parent now) exits.
-
-    Exits at once if ``parent`` is already gone.  A no-op off Linux.
-    """
-    if not sys.platform.startswith("linux"):
-        return
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
-    except (OSError, AttributeError):
-        return
-    if os.getppid() != parent:  # it died before prctl took effect
-        os._exit(1)
 
 
 def cpu_seconds_limit(timeout: float) -> int:

@@ -65,8 +65,12 @@ def split_arguments(argv: list[str]) -> tuple[int, list[str]]:
     return parse_size(limit), rest
 
 
-def _die_with_parent() -> None:
-    """Ask Linux to SIGKILL this process when its parent exits (no-op elsewhere)."""
+def die_with_parent(parent: int | None = None) -> None:
+    """Ask Linux to SIGKILL this process when its parent exits (a no-op elsewhere).
+
+    Exits at once if the parent is already gone: ``parent`` (its pid) when given,
+    else when this process has been handed to init.
+    """
     if not sys.platform.startswith("linux"):
         return
     try:
@@ -74,7 +78,8 @@ def _die_with_parent() -> None:
         libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
     except (OSError, AttributeError):
         return
-    if os.getppid() == 1:  # the parent died before prctl took effect
+    gone = os.getppid() != parent if parent is not None else os.getppid() == 1
+    if gone:  # the parent died before prctl took effect
         os._exit(1)
 
 
@@ -82,7 +87,7 @@ def main(argv: list[str] | None = None) -> None:
     """Apply the caps and exec the IPython kernel with the other arguments."""
     limit, rest = split_arguments(list(sys.argv[1:] if argv is None else argv))
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-    _die_with_parent()
+    die_with_parent()
     os.environ.update(SINGLE_THREAD_ENV)
     os.execv(sys.executable, [sys.executable, "-m", "ipykernel_launcher", *rest])
 

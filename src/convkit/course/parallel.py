@@ -44,7 +44,7 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 from multiprocessing.process import BaseProcess
 
-from .bounded import die_with_parent
+from .kernel_launcher import die_with_parent
 from .outcomes import Outcome, Reason, Status
 
 GradeOne = Callable[[str], Outcome]
