@@ -71,16 +71,7 @@ def run_bounded(course: Course, args: list[str], *, timeout: float, log_path: Pa
             _bounded_child(course, args, out.fileno(), timeout, parent)
         gc.unfreeze()
         returncode = _watch(pid, start + timeout)
-        out.seek(0)
-        log = out.read().decode("utf-8", "replace")
-    return NbgraderRun(
-        args=tuple(args),
-        returncode=returncode,
-        timed_out=returncode is None,
-        seconds=time.monotonic() - start,
-        log=log,
-        log_path=log_path,
-    )
+        return NbgraderRun.finished(args, returncode, start, out, log_path)
 
 
 def _bounded_child(

@@ -37,6 +37,22 @@ class NbgraderRun:
     log: str
     log_path: Path | None
 
+    @classmethod
+    def finished(
+        cls, args: list[str], returncode: int | None, start: float, out: IO[bytes],
+        log_path: Path | None,
+    ) -> NbgraderRun:
+        """The record of a run that began at ``start`` (monotonic) and logged to ``out``."""
+        out.seek(0)
+        return cls(
+            args=tuple(args),
+            returncode=returncode,
+            timed_out=returncode is None,
+            seconds=time.monotonic() - start,
+            log=out.read().decode("utf-8", "replace"),
+            log_path=log_path,
+        )
+
     @property
     def ok(self) -> bool:
         """True when nbgrader finished in time with exit status 0."""
@@ -64,16 +80,7 @@ def run_nbgrader(
             returncode = _run_forked(course, args, out, timeout)
         else:
             returncode = _run_subprocess(course, args, out, timeout)
-        out.seek(0)
-        log = out.read().decode("utf-8", "replace")
-    return NbgraderRun(
-        args=tuple(args),
-        returncode=returncode,
-        timed_out=returncode is None,
-        seconds=time.monotonic() - start,
-        log=log,
-        log_path=log_path,
-    )
+        return NbgraderRun.finished(args, returncode, start, out, log_path)
 
 
 def _run_forked(
