@@ -186,3 +186,17 @@ IMAGES_WITHOUT_ALT_JS = r"""() => [...document.querySelectorAll('main img')]
     return !alt || alt === file || /\.(png|jpe?g|svg|gif)$/i.test(alt) || alt.includes('/');
   })
   .map(img => img.getAttribute('src'))"""
+
+
+def shown(locator) -> list[float]:
+    """The numbers a simulation shows, read from the data-value of every matched element."""
+    return [float(v) for v in locator.evaluate_all("els => els.map(e => e.dataset.value)")]
+
+
+def set_slider(root, name: str, value: int) -> None:
+    """Move the range slider data-control=name to value, as a drag does, and check the
+    number shown next to it."""
+    slider = root.locator(f'input[data-control="{name}"]')
+    slider.fill(str(value))  # sets the range input's value and fires "input"
+    assert root.locator(f'[data-role="{name}-value"]').inner_text().strip() == str(value)
+

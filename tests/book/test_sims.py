@@ -5,16 +5,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from book_site import HTML_DIR, REQUIRED_SIMS, SIM_KIND, sims_in, sources_using, toc_docnames
+from book_site import HTML_DIR, REQUIRED_SIMS, SIM_KIND, shown, sims_in, sources_using, toc_docnames
 
 from convkit import conv1d, conv2d_params, correlate2d, linear_params
 from convkit.dense import conv1d_matrix
 
 pytestmark = pytest.mark.slow
-
-
-def _values(locator) -> list[float]:
-    return [float(v) for v in locator.evaluate_all("els => els.map(e => e.dataset.value)")]
 
 
 def _sims(result, docname: str, class_name: str):
@@ -47,11 +43,11 @@ def test_slide1d_steps_and_matches_convkit(visit, docname: str) -> None:
             if pos:
                 root.locator('[data-action="step"]').click()
             assert filled.count() == pos + 1, "Step did not advance the window"
-            np.testing.assert_allclose(_values(filled), expected[: pos + 1], rtol=1e-12)
-            products = _values(root.locator('[data-role="product"]'))
+            np.testing.assert_allclose(shown(filled), expected[: pos + 1], rtol=1e-12)
+            products = shown(root.locator('[data-role="product"]'))
             np.testing.assert_allclose(products, x[pos : pos + len(w)] * w, rtol=1e-12)
             np.testing.assert_allclose(
-                _values(root.locator('[data-role="sum"]')), [expected[pos]], rtol=1e-12
+                shown(root.locator('[data-role="sum"]')), [expected[pos]], rtol=1e-12
             )
         assert root.locator('[data-action="step"]').is_disabled()
         root.locator('[data-action="reset"]').click()
@@ -79,15 +75,15 @@ def test_slide2d_steps_and_matches_convkit(visit, docname: str) -> None:
             if pos:
                 root.locator('[data-action="step"]').click()
             assert filled.count() == pos + 1, "Step did not advance the window"
-            np.testing.assert_allclose(_values(filled), flat[: pos + 1], rtol=1e-12)
+            np.testing.assert_allclose(shown(filled), flat[: pos + 1], rtol=1e-12)
             i, j = divmod(pos, expected.shape[1])
             patch = image[i : i + kh, j : j + kw]
-            np.testing.assert_allclose(_values(window), patch.ravel(), rtol=1e-12)
+            np.testing.assert_allclose(shown(window), patch.ravel(), rtol=1e-12)
             np.testing.assert_allclose(
-                _values(root.locator('[data-role="product"]')), (patch * kernel).ravel(), rtol=1e-12
+                shown(root.locator('[data-role="product"]')), (patch * kernel).ravel(), rtol=1e-12
             )
             np.testing.assert_allclose(
-                _values(root.locator('[data-role="sum"]')), [flat[pos]], rtol=1e-12
+                shown(root.locator('[data-role="sum"]')), [flat[pos]], rtol=1e-12
             )
         root.locator('[data-action="reset"]').click()
         assert filled.count() == 1
@@ -103,8 +99,8 @@ def test_connectivity_reacts_and_matches_convkit(visit, docname: str) -> None:
         dense = conv1d_matrix(np.ones(k), n)  # (n_out, n): which inputs each output reads
         assert dense.shape == (n_out, n)
         counts = root.locator('[data-role="dense-count"]'), root.locator('[data-role="conv-count"]')
-        assert _values(counts[0]) == [linear_params(n, n_out, bias=False)]
-        assert _values(counts[1]) == [conv2d_params(1, 1, (1, k), bias=False)]
+        assert shown(counts[0]) == [linear_params(n, n_out, bias=False)]
+        assert shown(counts[1]) == [conv2d_params(1, 1, (1, k), bias=False)]
         touched = root.locator('[data-role="input"][data-touched="true"]')
         for mode in ("conv", "dense"):
             root.locator(f'[data-action="{mode}"]').click()

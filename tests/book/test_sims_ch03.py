@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from book_site import HTML_DIR, embedded_views, sources_using, toc_docnames
+from book_site import HTML_DIR, embedded_views, set_slider, shown, sources_using, toc_docnames
 
 from convkit import conv2d, output_size, pad2d
 
@@ -15,16 +15,6 @@ pytestmark = pytest.mark.slow
 SIM_ID = "convkit.sims.stride_padding.StridePaddingSim"
 SIM_KIND = "stride_padding"
 CHAPTER = "book/ch03_stride_padding"
-
-
-def _values(locator) -> list[float]:
-    return [float(v) for v in locator.evaluate_all("els => els.map(e => e.dataset.value)")]
-
-
-def _set_slider(root, name: str, value: int) -> None:
-    slider = root.locator(f'input[data-control="{name}"]')
-    slider.fill(str(value))  # sets the range input's value and fires "input", as a drag does
-    assert root.locator(f'[data-role="{name}-value"]').inner_text().strip() == str(value)
 
 
 def test_chapter_uses_the_simulation() -> None:
@@ -48,8 +38,8 @@ def test_stride_padding_sliders_match_convkit(visit, docname: str) -> None:
         assert max_pad == max(kh, kw) - 1
         settings = [(state["stride"], state["padding"]), (2, 0), (1, 0), (3, 1), (2, max_pad)]
         for stride, padding in settings:
-            _set_slider(root, "stride", stride)
-            _set_slider(root, "padding", padding)
+            set_slider(root, "stride", stride)
+            set_slider(root, "padding", padding)
             expected = conv2d(image[None, None], kernel[None, None],
                               stride=stride, padding=padding)[0, 0]
             oh, ow = output_size(h, kh, stride, padding), output_size(w, kw, stride, padding)
@@ -61,7 +51,7 @@ def test_stride_padding_sliders_match_convkit(visit, docname: str) -> None:
             assert root.locator('[data-role="output"] .ck-cell').count() == oh * ow
             # The padded input: pad2d's values, the border cells marked as padding.
             cells = root.locator('[data-role="padded-input"] .ck-cell')
-            np.testing.assert_array_equal(_values(cells), pad2d(image, padding).ravel())
+            np.testing.assert_array_equal(shown(cells), pad2d(image, padding).ravel())
             pad_flags = cells.evaluate_all("els => els.map(e => e.dataset.pad === 'true')")
             border = np.ones((h + 2 * padding, w + 2 * padding), dtype=bool)
             border[padding : padding + h, padding : padding + w] = False
@@ -78,11 +68,13 @@ def test_stride_padding_sliders_match_convkit(visit, docname: str) -> None:
                 assert filled.count() == pos + 1
                 i, j = divmod(pos, ow)
                 patch = xpad[i * stride : i * stride + kh, j * stride : j * stride + kw]
-                np.testing.assert_array_equal(_values(window), patch.ravel())
+                np.testing.assert_array_equal(shown(window), patch.ravel())
+                np.testing.assert_allclose(shown(root.locator('[data-role="product"]')),
+                                           (patch * kernel).ravel(), rtol=1e-12)
                 np.testing.assert_allclose(
-                    _values(root.locator('[data-role="sum"]')), [expected[i, j]], rtol=1e-12
+                    shown(root.locator('[data-role="sum"]')), [expected[i, j]], rtol=1e-12
                 )
-            np.testing.assert_allclose(_values(filled), expected.ravel(), rtol=1e-12, atol=1e-12)
+            np.testing.assert_allclose(shown(filled), expected.ravel(), rtol=1e-12, atol=1e-12)
             assert root.locator('[data-action="step"]').is_disabled()
             root.locator('[data-action="reset"]').click()
             assert filled.count() == 1

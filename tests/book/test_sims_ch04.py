@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from book_site import HTML_DIR, embedded_views, sources_using, toc_docnames
+from book_site import HTML_DIR, embedded_views, shown, sources_using, toc_docnames
 
 from convkit import avg_pool2d, max_pool2d, output_size
 
@@ -16,10 +16,6 @@ SIM_ID = "convkit.sims.pooling.PoolingSim"
 SIM_KIND = "pooling"
 CHAPTER = "book/ch04_pooling"
 OPS = {"max": max_pool2d, "avg": avg_pool2d}
-
-
-def _values(locator) -> list[float]:
-    return [float(v) for v in locator.evaluate_all("els => els.map(e => e.dataset.value)")]
 
 
 def _backgrounds(locator) -> list[str]:
@@ -46,7 +42,7 @@ def test_pooling_sim_matches_convkit_in_both_modes(visit, docname: str) -> None:
         oh, ow = output_size(grid.shape[0], k, s), output_size(grid.shape[1], k, s)
         assert f"\u2192 {oh}\u00d7{ow}" in root.locator('[data-role="title"]').inner_text()
         np.testing.assert_array_equal(
-            _values(root.locator('[data-role="input"] .ck-cell')), grid.ravel())
+            shown(root.locator('[data-role="input"] .ck-cell')), grid.ravel())
         filled = root.locator('[data-role="output"] [data-value]')
         window = root.locator('[data-role="input"] .ck-in-window')
         # the state's mode first, then the other one, then back: the page recomputes
@@ -66,10 +62,10 @@ def test_pooling_sim_matches_convkit_in_both_modes(visit, docname: str) -> None:
                 assert filled.count() == pos + 1
                 i, j = divmod(pos, ow)
                 patch = grid[i * s : i * s + k, j * s : j * s + k]
-                np.testing.assert_array_equal(_values(window), patch.ravel())
+                np.testing.assert_array_equal(shown(window), patch.ravel())
                 np.testing.assert_allclose(
-                    _values(root.locator('[data-role="result"]')), [expected[i, j]], rtol=1e-12)
-            np.testing.assert_allclose(_values(filled), expected.ravel(), rtol=1e-12, atol=1e-12)
+                    shown(root.locator('[data-role="result"]')), [expected[i, j]], rtol=1e-12)
+            np.testing.assert_allclose(shown(filled), expected.ravel(), rtol=1e-12, atol=1e-12)
             assert root.locator('[data-action="step"]').is_disabled()
             if s == k:  # non-overlapping windows: each output cell has its window's colour
                 cells = root.locator('[data-role="input"] .ck-cell')

@@ -27,6 +27,7 @@ FITTING = [
     (11, 3, 2, 1, 3),
     (224, 7, 2, 3, 1),
     (5, 5, 1, 0, 1),
+    (44, 5, 1, 2, 1),  # the widest strip drawn: 48 cells
 ]
 NOT_FITTING = [(4, 3, 1, 0, 2), (3, 5, 1, 0, 1), (1, 4, 2, 1, 1)]
 
@@ -68,6 +69,9 @@ def test_output_size_calculator_matches_convkit(visit, docname: str) -> None:
             assert int(root.locator('[data-role="span"]').get_attribute("data-value")) == span
             assert f"Output: {expected}" in root.locator('[data-role="result"]').inner_text()
             cells = root.locator('[data-role="padded-strip"] .ck-cell')
+            # However wide the strip, the calculator stays inside its box (the strip scrolls).
+            assert root.evaluate("el => el.scrollWidth <= el.clientWidth + 1"), \
+                f"{(w, k, s, p, d)}: the calculator overflows the page column"
             if padded <= 48:
                 assert cells.count() == padded
                 if d == 1:  # coverage_count has no dilation; the d > 1 cases check size only

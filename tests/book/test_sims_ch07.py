@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from book_site import HTML_DIR, embedded_views, sources_using, toc_docnames
+from book_site import HTML_DIR, embedded_views, set_slider, shown, sources_using, toc_docnames
 
 from convkit import conv2d, correlate2d, output_size, pad2d
 
@@ -16,16 +16,6 @@ pytestmark = pytest.mark.slow
 SIM_ID = "convkit.sims.explorer.ConvExplorerSim"
 SIM_KIND = "explorer"
 CHAPTER = "book/ch07_from_scratch"
-
-
-def _values(locator) -> list[float]:
-    return [float(v) for v in locator.evaluate_all("els => els.map(e => e.dataset.value)")]
-
-
-def _set_slider(root, name: str, value: int) -> None:
-    slider = root.locator(f'input[data-control="{name}"]')
-    slider.fill(str(value))  # sets the range input's value and fires "input", as a drag does
-    assert root.locator(f'[data-role="{name}-value"]').inner_text().strip() == str(value)
 
 
 def _expected(image: np.ndarray, kernel: np.ndarray, stride: int, padding: int) -> np.ndarray:
@@ -53,13 +43,13 @@ def _check_every_window(root, image: np.ndarray, kernel: np.ndarray, stride: int
     assert root.locator('[data-role="output"] .ck-cell').count() == oh * ow
     cells = root.locator('[data-role="padded-input"] .ck-cell')
     xpad = pad2d(image, padding)
-    np.testing.assert_array_equal(_values(cells), xpad.ravel())
+    np.testing.assert_array_equal(shown(cells), xpad.ravel())
     pad_flags = cells.evaluate_all("els => els.map(e => e.dataset.pad === 'true')")
     border = np.ones(xpad.shape, dtype=bool)
     border[padding : padding + h, padding : padding + w] = False
     assert pad_flags == border.ravel().tolist()
     kernel_shown = root.locator('[data-role="kernel"] input')
-    np.testing.assert_array_equal(_values(kernel_shown), kernel.ravel())
+    np.testing.assert_array_equal(shown(kernel_shown), kernel.ravel())
 
     filled = root.locator('[data-role="output"] [data-value]')
     window = root.locator('[data-role="padded-input"] .ck-in-window')
@@ -73,12 +63,12 @@ def _check_every_window(root, image: np.ndarray, kernel: np.ndarray, stride: int
         assert filled.count() == pos + 1
         i, j = divmod(pos, ow)
         patch = xpad[i * stride : i * stride + kh, j * stride : j * stride + kw]
-        np.testing.assert_array_equal(_values(window), patch.ravel())
-        np.testing.assert_allclose(_values(root.locator('[data-role="product"]')),
+        np.testing.assert_array_equal(shown(window), patch.ravel())
+        np.testing.assert_allclose(shown(root.locator('[data-role="product"]')),
                                    (patch * kernel).ravel(), rtol=1e-12, atol=1e-12)
-        np.testing.assert_allclose(_values(root.locator('[data-role="sum"]')), [expected[i, j]],
+        np.testing.assert_allclose(shown(root.locator('[data-role="sum"]')), [expected[i, j]],
                                    rtol=1e-12, atol=1e-12)
-    np.testing.assert_allclose(_values(filled), expected.ravel(), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(shown(filled), expected.ravel(), rtol=1e-12, atol=1e-12)
     assert root.locator('[data-action="step"]').is_disabled()
 
 
@@ -113,8 +103,8 @@ def test_explorer_controls_match_convkit(visit, docname: str) -> None:
             padding = min(padding, max_pad)
             assert int(root.locator('input[data-control="padding"]').get_attribute("max")) \
                 == max_pad
-            _set_slider(root, "stride", stride)
-            _set_slider(root, "padding", padding)
+            set_slider(root, "stride", stride)
+            set_slider(root, "padding", padding)
             _check_every_window(root, image, kernel, stride, padding, every_step=number < 2)
     assert result.problems() == [], "\n".join(result.problems())
 
@@ -129,8 +119,8 @@ def test_typed_weights_and_play(visit, docname: str) -> None:
     first = next(iter(state["kernels"]))
     root.locator(f'[data-action="preset"][data-name="{first}"]').click()
     kernel = np.array(state["kernels"][first], dtype=float)
-    _set_slider(root, "stride", 1)
-    _set_slider(root, "padding", 1)
+    set_slider(root, "stride", 1)
+    set_slider(root, "padding", 1)
     # type two weights: the output is recomputed with the edited kernel
     for (m, n), value in (((0, 0), -2.5), ((kernel.shape[0] - 1, 1), 4)):
         cell = root.locator(f'[data-role="kernel"] input[data-row="{m}"][data-col="{n}"]')
@@ -140,13 +130,13 @@ def test_typed_weights_and_play(visit, docname: str) -> None:
         "els => els.map(e => e.getAttribute('aria-pressed'))")), "a typed kernel has no name"
     _check_every_window(root, image, kernel, 1, 1)
     # Play runs from the first window to the last by itself (stride 3: a few windows)
-    _set_slider(root, "stride", 3)
+    set_slider(root, "stride", 3)
     expected = _expected(image, kernel, 3, 1)
     filled = root.locator('[data-role="output"] [data-value]')
     assert filled.count() == 1
     root.locator('[data-action="play"]').click()
     root.locator('[data-action="step"]:disabled').wait_for(timeout=30_000)
     assert filled.count() == expected.size
-    np.testing.assert_allclose(_values(filled), expected.ravel(), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(shown(filled), expected.ravel(), rtol=1e-12, atol=1e-12)
     assert root.locator('[data-action="play"]').get_attribute("aria-pressed") == "false"
     assert result.problems() == [], "\n".join(result.problems())

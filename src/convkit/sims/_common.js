@@ -128,3 +128,96 @@ function paddedCorrelation(image, kernel, stride, padding) {
   }));
   return { padded, output, oh, ow };
 }
+
+/** An empty grid of cells for a rows x cols map (data-role=role), each column `width` px wide. */
+function cellGrid(rows, cols, role, width) {
+  return h("div", { class: "ck-cells", "data-role": role,
+    style: `grid-template-columns:repeat(${cols}, ${width}px)`, "aria-label": `${role}, ${rows} by ${cols}` });
+}
+
+/** Fill `grid` with the kernel's weights, read-only (data-value on each cell). */
+function fillKernel(grid, kernel) {
+  grid.replaceChildren(...kernel.flatMap((row, m) => row.map((w, n) =>
+    h("div", { class: "ck-cell ck-kernel", "data-value": w, title: `K(${m},${n})` }, [fmt(w)]))));
+}
+
+/** Fill `grid` with the output map as computed up to window `pos` (row-major): the windows done show
+ * their value, the current one is highlighted, the rest show "?". */
+function fillOutput(grid, output, pos) {
+  const ow = output[0].length;
+  grid.replaceChildren();
+  output.forEach((row, r) => row.forEach((value, c) => {
+    const idx = r * ow + c;
+    grid.append(idx > pos
+      ? h("div", { class: "ck-cell ck-empty", "data-index": idx }, ["?"])
+      : h("div", { class: "ck-cell " + (idx === pos ? "ck-current" : "ck-out"), "data-index": idx,
+        "data-value": value, title: `S(${r},${c}) = ${fmt(value)}` }, [fmt(value)]));
+  }));
+}
+
+/** The [input, weight] pairs of the kh x kw window whose top-left corner is (r0, c0); value(r, c)
+ * reads the input (null, on a padding cell, counts as 0). */
+function windowTerms(value, kernel, r0, c0) {
+  const terms = [];
+  kernel.forEach((row, m) => row.forEach((w, n) => terms.push([value(r0 + m, c0 + n) ?? 0, w])));
+  return terms;
+}
+
+/** The arithmetic of one window, terms = [[input, weight], ...]: the factors, the products, their sum
+ * (data-role = products, product, sum). */
+function windowArithmetic(terms, total) {
+  const joined = (parts) => parts.flatMap((part, t) => [t ? " + " : "", part]);
+  return [
+    h("div", { "data-role": "products" }, ["= ", ...joined(terms.map(([x, w]) => h("span", {}, [
+      h("span", { class: "ck-x" }, [fmtFactor(x)]), "\u00B7", h("span", { class: "ck-w" }, [fmtFactor(w)])])))]),
+    h("div", {}, ["= ", ...joined(terms.map(([x, w]) =>
+      h("span", { "data-role": "product", "data-value": x * w }, [fmtFactor(x * w)])))]),
+    h("div", {}, ["= ", h("span", { class: "ck-y", "data-role": "sum", "data-value": total }, [fmt(total)])]),
+  ];
+}
+
+/** Draw the (padded) input into `grid`: the window of kh x kw at (r0, c0) highlighted, each of its
+ * cells carrying its weight as a small badge; padding cells (padded(r, c) === null) hatched. */
+function fillPaddedInput(grid, padded, rows, cols, P, kernel, r0, c0) {
+  const [kh, kw] = [kernel.length, kernel[0].length];
+  grid.replaceChildren();
+  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) {
+    const v = padded(r, c);
+    const inside = r >= r0 && r < r0 + kh && c >= c0 && c < c0 + kw;
+    const cls = "ck-cell" + (v === null ? " ck-pad" : "") + (inside ? " ck-in-window" : "");
+    grid.append(h("div", { class: cls, "data-value": v ?? 0, "data-pad": v === null ? "true" : "false",
+      title: v === null ? "padding: 0" : `I(${r - P},${c - P}) = ${fmt(v)}` }, [fmt(v ?? 0),
+      inside ? h("span", { class: "ck-weight", "aria-hidden": "true" }, [`\u00D7${fmt(kernel[r - r0][c - c0])}`]) : null]));
+  }
+}
+
+/** The output-size formula with the numbers substituted (data-role=size-formula, out-size). */
+function sizeFormula(H, W, kh, kw, S, P, oh, ow) {
+  return h("div", { class: "ck-math", "data-role": "size-formula" }, [
+    "output size = \u230A(", h("span", { class: "ck-x" }, [`${H}`]), " + 2\u00B7", h("span", { class: "ck-pad-text" }, [`${P}`]),
+    ` \u2212 ${kh}) / ${S}\u230B + 1 = `,
+    h("span", { class: "ck-y", "data-role": "out-size", "data-rows": oh, "data-cols": ow }, [`${oh}`]),
+    ` rows, \u230A(${W} + 2\u00B7${P} \u2212 ${kw}) / ${S}\u230B + 1 = `, h("span", { class: "ck-y" }, [`${ow}`]), " columns",
+  ]);
+}
+
+/** Fill `grid` with a number input per kernel weight, each `width` px wide; `onEdit(m, n, x)` runs
+ * after every valid edit (an entry that is not a number is marked aria-invalid and ignored). */
+function kernelInputs(grid, kernel, width, onEdit) {
+  grid.style.gridTemplateColumns = `repeat(${kernel[0].length}, ${width}px)`;
+  grid.replaceChildren();
+  kernel.forEach((row, m) => row.forEach((v, n) => {
+    const input = h("input", { type: "number", step: "any", class: "ck-cell ck-kernel ck-kinput",
+      value: String(Math.round(v * 1e6) / 1e6), "data-row": m, "data-col": n, "data-value": v,
+      "aria-label": `kernel weight row ${m} column ${n}`, style: `width:${width}px;text-align:center` });
+    input.addEventListener("input", () => {
+      const x = parseFloat(input.value);
+      if (!Number.isFinite(x)) { input.setAttribute("aria-invalid", "true"); return; }
+      input.removeAttribute("aria-invalid");
+      input.dataset.value = String(x);
+      onEdit(m, n, x);
+    });
+    grid.append(input);
+  }));
+  return grid;
+}

@@ -46,27 +46,15 @@ function render({ model, el }) {
   }
 
   function kernelEditor() {
-    const grid = h("div", { class: "ck-cells", "data-role": "kernel",
-      style: `grid-template-columns:repeat(${kernel[0].length}, 54px)`, "aria-label": "kernel weights (editable)" });
-    kernel.forEach((row, m) => row.forEach((v, n) => {
-      const input = h("input", { type: "number", step: "any", class: "ck-cell ck-kernel ck-kinput",
-        value: String(Math.round(v * 1e6) / 1e6), "data-row": m, "data-col": n, "data-value": v,
-        "aria-label": `kernel weight row ${m} column ${n}` });
-      input.addEventListener("input", () => {
-        const x = parseFloat(input.value);
-        if (!Number.isFinite(x)) { input.setAttribute("aria-invalid", "true"); return; }
-        input.removeAttribute("aria-invalid");
-        kernel[m][n] = x;
-        input.dataset.value = String(x);
-        selected = "";
-        save("selected", "");
-        save("kernel", kernel.map((r) => r.slice()));
-        presetButtons.forEach((b) => b.setAttribute("aria-pressed", "false"));
-        draw();
-      });
-      grid.append(input);
-    }));
-    return grid;
+    const grid = h("div", { class: "ck-cells", "data-role": "kernel", "aria-label": "kernel weights (editable)" });
+    return kernelInputs(grid, kernel, 54, (m, n, x) => {
+      kernel[m][n] = x;
+      selected = "";
+      save("selected", "");
+      save("kernel", kernel.map((r) => r.slice()));
+      presetButtons.forEach((b) => b.setAttribute("aria-pressed", "false"));
+      draw();
+    });
   }
 
   function build() {
@@ -88,18 +76,11 @@ function render({ model, el }) {
     title.textContent = `${H}\u00D7${W} input, ${kh}\u00D7${kw} kernel, stride ${S}, padding ${P} ` +
       `\u2192 ${oh}\u00D7${ow} output`;
 
-    const grid = (rows, cols, role) => h("div", { class: "ck-cells", "data-role": role,
-      style: `grid-template-columns:repeat(${cols}, 34px)`, "aria-label": `${role}, ${rows} by ${cols}` });
-    const imgGrid = grid(PH, PW, "padded-input");
-    const outGrid = grid(oh, ow, "output");
+    const imgGrid = cellGrid(PH, PW, "padded-input", 34);
+    const outGrid = cellGrid(oh, ow, "output", 34);
     outGrid.dataset.rows = oh;
     outGrid.dataset.cols = ow;
-    const size = h("div", { class: "ck-math", "data-role": "size-formula" }, [
-      "output size = \u230A(", h("span", { class: "ck-x" }, [`${H}`]), " + 2\u00B7", h("span", { class: "ck-pad-text" }, [`${P}`]),
-      ` \u2212 ${kh}) / ${S}\u230B + 1 = `,
-      h("span", { class: "ck-y", "data-role": "out-size", "data-rows": oh, "data-cols": ow }, [`${oh}`]),
-      ` rows, \u230A(${W} + 2\u00B7${P} \u2212 ${kw}) / ${S}\u230B + 1 = `, h("span", { class: "ck-y" }, [`${ow}`]), " columns",
-    ]);
+    const size = sizeFormula(H, W, kh, kw, S, P, oh, ow);
     const math = h("div", { class: "ck-math ck-products", "data-role": "arithmetic", "aria-live": "polite" });
     const status = h("div", { class: "ck-status", "data-role": "status" });
     controls = stepper(count, () => pos, (p) => { pos = p; save("position", p); draw(); }, { interval: 600 });
@@ -121,33 +102,12 @@ function render({ model, el }) {
       const { padded, output } = paddedCorrelation(image, kernel, S, P);
       const [i, j] = [Math.floor(pos / ow), pos % ow];
       const [r0, c0] = [i * S, j * S];
-      imgGrid.replaceChildren();
-      for (let r = 0; r < PH; r++) for (let c = 0; c < PW; c++) {
-        const v = padded(r, c);
-        const inside = r >= r0 && r < r0 + kh && c >= c0 && c < c0 + kw;
-        const cls = "ck-cell" + (v === null ? " ck-pad" : "") + (inside ? " ck-in-window" : "");
-        imgGrid.append(h("div", { class: cls, "data-value": v ?? 0, "data-pad": v === null ? "true" : "false",
-          title: v === null ? "padding: 0" : `I(${r - P},${c - P}) = ${fmt(v)}` }, [fmt(v ?? 0),
-          inside ? h("span", { class: "ck-weight", "aria-hidden": "true" }, [`\u00D7${fmt(kernel[r - r0][c - c0])}`]) : null]));
-      }
-      outGrid.replaceChildren();
-      for (let r = 0; r < oh; r++) for (let c = 0; c < ow; c++) {
-        const idx = r * ow + c;
-        outGrid.append(idx > pos
-          ? h("div", { class: "ck-cell ck-empty", "data-index": idx }, ["?"])
-          : h("div", { class: "ck-cell " + (idx === pos ? "ck-current" : "ck-out"), "data-index": idx,
-            "data-value": output[r][c], title: `S(${r},${c}) = ${fmt(output[r][c])}` }, [fmt(output[r][c])]));
-      }
-      const terms = [];
-      for (let m = 0; m < kh; m++) for (let n = 0; n < kw; n++) terms.push([padded(r0 + m, c0 + n) ?? 0, kernel[m][n]]);
+      fillPaddedInput(imgGrid, padded, PH, PW, P, kernel, r0, c0);
+      fillOutput(outGrid, output, pos);
       math.replaceChildren(
         h("div", {}, [h("span", { class: "ck-y" }, [`S(${i},${j})`]), ` = \u03A3 window \u00B7 K, the window's top-left corner at row ` +
           `${i}\u00B7${S} = ${r0}, column ${j}\u00B7${S} = ${c0} of the padded input`]),
-        h("div", { "data-role": "products" }, ["= ", ...terms.flatMap(([x, w], t) => [t ? " + " : "",
-          h("span", { class: "ck-x" }, [fmtFactor(x)]), "\u00B7", h("span", { class: "ck-w" }, [fmtFactor(w)])])]),
-        h("div", {}, ["= ", ...terms.flatMap(([x, w], t) => [t ? " + " : "",
-          h("span", { "data-role": "product", "data-value": x * w }, [fmtFactor(x * w)])])]),
-        h("div", {}, ["= ", h("span", { class: "ck-y", "data-role": "sum", "data-value": output[i][j] }, [fmt(output[i][j])])]),
+        ...windowArithmetic(windowTerms(padded, kernel, r0, c0), output[i][j]),
       );
       status.textContent = `Window ${pos + 1} of ${count} (output row ${i}, column ${j}); ` +
         `the window jumps ${S} pixel${S > 1 ? "s" : ""} at a time.`;

@@ -88,27 +88,13 @@ function render({ model, el }) {
   inCanvas.style.width = `${W * scale}px`;
 
   function drawKernel() {
-    kerGrid.style.gridTemplateColumns = `repeat(${kernel[0].length}, 58px)`;
-    kerGrid.replaceChildren();
-    kernel.forEach((row, m) => row.forEach((v, n) => {
-      const input = h("input", { type: "number", step: "any", class: "ck-cell ck-kernel ck-kinput",
-        value: String(Math.round(v * 1e6) / 1e6), "data-row": m, "data-col": n, "data-value": v,
-        "aria-label": `kernel weight row ${m} column ${n}` });
-      input.addEventListener("input", () => {
-        const x = parseFloat(input.value);
-        if (!Number.isFinite(x)) { input.setAttribute("aria-invalid", "true"); return; }
-        input.removeAttribute("aria-invalid");
-        kernel[m][n] = x;
-        input.dataset.value = String(x);
-        selected = "";
-        setTrait(model, "selected", "");
-        setTrait(model, "kernel", kernel.map((r) => r.slice()));
-        update();
-      });
-      input.style.width = "58px";
-      input.style.textAlign = "center";
-      kerGrid.append(input);
-    }));
+    kernelInputs(kerGrid, kernel, 58, (m, n, x) => {
+      kernel[m][n] = x;
+      selected = "";
+      setTrait(model, "selected", "");
+      setTrait(model, "kernel", kernel.map((r) => r.slice()));
+      update();
+    });
   }
 
   function choose(name) {

@@ -32,7 +32,7 @@ function render({ model, el }) {
   const warn = h("div", { class: "ck-status", "data-role": "input-warning", "aria-live": "polite" });
   const formula = h("div", { class: "ck-math", "data-role": "formula", "aria-live": "polite" });
   const result = h("div", { class: "ck-title", "data-role": "result" });
-  const strip = h("div", { "data-role": "strip" });
+  const strip = h("div", { "data-role": "strip", class: "ck-scroll-x" });
   root.append(
     h("div", { class: "ck-title" }, ["Output size along one axis: O = \u230A(W + 2P \u2212 D(K\u22121) \u2212 1) / S\u230B + 1"]),
     h("div", { class: "ck-controls", role: "group", "aria-label": "Layer settings" }, inputs),

@@ -41,10 +41,8 @@ function render({ model, el }) {
     { "data-control": "mode", "data-mode": value, "aria-pressed": String(mode === value) });
   const modeBar = h("div", { class: "ck-controls", role: "group", "aria-label": "Pooling type" },
     [modeButton("max", "Max pooling"), modeButton("avg", "Average pooling")]);
-  const cells = (rows, cols, role) => h("div", { class: "ck-cells", "data-role": role,
-    style: `grid-template-columns:repeat(${cols}, 40px)`, "aria-label": `${role}, ${rows} by ${cols}` });
-  const inGrid = cells(H, W, "input");
-  const outGrid = cells(oh, ow, "output");
+  const inGrid = cellGrid(H, W, "input", 40);
+  const outGrid = cellGrid(oh, ow, "output", 40);
   outGrid.dataset.rows = oh;
   outGrid.dataset.cols = ow;
   const math = h("div", { class: "ck-math", "data-role": "arithmetic", "aria-live": "polite" });

@@ -7,21 +7,15 @@ function render({ model, el }) {
   const [kh, kw] = [kernel.length, kernel[0].length];
   const [oh, ow] = [H - kh + 1, W - kw + 1];
   const count = oh * ow;
-  const output = Array.from({ length: oh }, (_, i) => Array.from({ length: ow }, (_, j) => {
-    let total = 0;
-    for (let m = 0; m < kh; m++) for (let n = 0; n < kw; n++) total += image[i + m][j + n] * kernel[m][n];
-    return total;
-  }));
+  const { output } = paddedCorrelation(image, kernel, 1, 0);
   let pos = Math.min(Math.max(model.get("position"), 0), count - 1);
 
   const root = h("div", { class: "ck-sim ck-slide2d mathjax_process", "data-sim": "slide2d" });
   root.append(h("div", { class: "ck-title" }, [
     `A ${kh}\u00D7${kw} kernel sliding over a ${H}\u00D7${W} image \u2192 ${oh}\u00D7${ow} output`]));
-  const grid = (rows, cols, role) => h("div", { class: "ck-cells", "data-role": role,
-    style: `grid-template-columns:repeat(${cols}, 44px)`, "aria-label": `${role}, ${rows} by ${cols}` });
-  const imgGrid = grid(H, W, "image");
-  const kerGrid = grid(kh, kw, "kernel");
-  const outGrid = grid(oh, ow, "output");
+  const imgGrid = cellGrid(H, W, "image", 44);
+  const kerGrid = cellGrid(kh, kw, "kernel", 44);
+  const outGrid = cellGrid(oh, ow, "output", 44);
   root.append(h("div", { class: "ck-grids" }, [
     h("figure", { class: "ck-grid-box" }, [h("figcaption", {}, ["input I"]), imgGrid]),
     h("figure", { class: "ck-grid-box" }, [h("figcaption", {}, ["kernel K"]), kerGrid]),
@@ -37,39 +31,16 @@ function render({ model, el }) {
     h("span", {}, [h("span", { class: "ck-swatch", style: "background:var(--ck-output)" }), "output being computed"]),
   ]));
 
-  for (let m = 0; m < kh; m++) for (let n = 0; n < kw; n++) {
-    kerGrid.append(h("div", { class: "ck-cell ck-kernel", "data-value": kernel[m][n], title: `K(${m},${n})` },
-      [fmt(kernel[m][n])]));
-  }
+  fillKernel(kerGrid, kernel);
 
   function draw() {
     const [i, j] = [Math.floor(pos / ow), pos % ow];
-    imgGrid.replaceChildren();
-    for (let r = 0; r < H; r++) for (let c = 0; c < W; c++) {
-      const inside = r >= i && r < i + kh && c >= j && c < j + kw;
-      imgGrid.append(h("div", { class: "ck-cell" + (inside ? " ck-in-window" : ""), "data-value": image[r][c],
-        title: `I(${r},${c}) = ${fmt(image[r][c])}` }, [fmt(image[r][c]),
-        inside ? h("span", { class: "ck-weight", "aria-hidden": "true" }, [`\u00D7${fmt(kernel[r - i][c - j])}`]) : null]));
-    }
-    outGrid.replaceChildren();
-    for (let r = 0; r < oh; r++) for (let c = 0; c < ow; c++) {
-      const idx = r * ow + c;
-      outGrid.append(idx > pos
-        ? h("div", { class: "ck-cell ck-empty", "data-index": idx }, ["?"])
-        : h("div", { class: "ck-cell " + (idx === pos ? "ck-current" : "ck-out"), "data-index": idx,
-          "data-value": output[r][c], title: `S(${r},${c}) = ${fmt(output[r][c])}` }, [fmt(output[r][c])]));
-    }
-    const terms = [];
-    for (let m = 0; m < kh; m++) for (let n = 0; n < kw; n++) terms.push([image[i + m][j + n], kernel[m][n]]);
+    fillPaddedInput(imgGrid, (r, c) => image[r][c], H, W, 0, kernel, i, j);
+    fillOutput(outGrid, output, pos);
     math.replaceChildren(
       h("div", {}, [h("span", { class: "ck-y" }, [`S(${i},${j})`]), " = \u03A3", h("sub", {}, ["m,n"]), " ",
         h("span", { class: "ck-x" }, [`I(${i}+m, ${j}+n)`]), "\u00B7", h("span", { class: "ck-w" }, ["K(m,n)"])]),
-      h("div", { "data-role": "products" }, ["= ", ...terms.flatMap(([x, w], t) => [t ? " + " : "",
-        h("span", { class: "ck-x" }, [fmtFactor(x)]), "\u00B7", h("span", { class: "ck-w" }, [fmtFactor(w)])])]),
-      h("div", {}, ["= ", ...terms.flatMap(([x, w], t) => [t ? " + " : "",
-        h("span", { "data-role": "product", "data-value": x * w }, [fmtFactor(x * w)])])]),
-      h("div", {}, ["= ", h("span", { class: "ck-y", "data-role": "sum", "data-value": output[i][j] },
-        [fmt(output[i][j])])]),
+      ...windowArithmetic(windowTerms((r, c) => image[r][c], kernel, i, j), output[i][j]),
     );
     status.textContent = `Window ${pos + 1} of ${count} (row ${i}, column ${j}); output size ` +
       `(${H} \u2212 ${kh} + 1) \u00D7 (${W} \u2212 ${kw} + 1) = ${oh}\u00D7${ow}.`;
