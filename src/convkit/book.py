@@ -193,6 +193,15 @@ def build(root: Path = ROOT, *, all_pages: bool = False, parallel: bool = True) 
     return root / "_build" / "html" / "index.html"
 
 
+def book_root(cwd: Path | None = None) -> Path:
+    """The book to build: the current directory when it holds a Jupyter Book
+    (``_config.yml`` and ``_toc.yml``), else the repository convkit is installed from."""
+    here = Path.cwd() if cwd is None else cwd
+    if (here / "_config.yml").is_file() and (here / "_toc.yml").is_file():
+        return here.resolve()
+    return ROOT
+
+
 def main(argv: list[str] | None = None) -> int:
     """Command-line entry point."""
     parser = argparse.ArgumentParser(prog="python -m convkit.book", description=__doc__)
@@ -201,9 +210,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--serial", action="store_true", help="let Jupyter Book execute notebooks one at a time"
     )
+    parser.add_argument(
+        "--root",
+        type=Path,
+        default=None,
+        help="the book's folder (default: the current directory if it holds _config.yml "
+        "and _toc.yml, else the repository convkit is installed from)",
+    )
     args = parser.parse_args(argv)
+    root = book_root() if args.root is None else args.root.resolve()
+    if not (root / "_config.yml").is_file() or not (root / "_toc.yml").is_file():
+        print(f"book build failed: {root} has no _config.yml and _toc.yml", file=sys.stderr)
+        return 1
     try:
-        index = build(all_pages=args.all, parallel=not args.serial)
+        index = build(root, all_pages=args.all, parallel=not args.serial)
     except BookBuildError as err:
         print(f"\nbook build failed: {err}", file=sys.stderr)
         return 1

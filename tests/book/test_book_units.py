@@ -31,7 +31,12 @@ def test_sims_embed_their_module_and_state() -> None:
     assert (conn.n_inputs, conn.kernel_size, conn.n_outputs, conn.mode) == (8, 3, 6, "conv")
 
 
-@pytest.mark.parametrize("name", ["connectivity", "slide1d", "slide2d", "quickcheck"])
+SIM_MODULES = sorted(
+    f.stem for f in (ROOT / "src" / "convkit" / "sims").glob("*.js") if f.stem != "_common"
+)
+
+
+@pytest.mark.parametrize("name", SIM_MODULES)
 def test_each_module_renders_and_uses_only_defined_helpers(name: str) -> None:
     source = esm_source(name)
     assert re.search(r"^export default \{ render \};$", source, re.M)
@@ -123,6 +128,21 @@ def test_cell_failure_names_notebook_and_cell(tmp_path: Path) -> None:
     assert failure.error == "ZeroDivisionError: division by zero"
     assert "book/broken.ipynb: cell 3" in str(failure) and "    y = x / 0" in str(failure)
     assert book.find_cell_failure("a warning, no execution error", tmp_path) is None
+
+
+def test_book_root_is_the_book_in_the_current_directory(tmp_path: Path) -> None:
+    assert book.book_root(tmp_path) == book.ROOT  # no book here: the installed repository's
+    (tmp_path / "_config.yml").write_text("title: t\n")
+    assert book.book_root(tmp_path) == book.ROOT  # a config without a toc is not a book
+    (tmp_path / "_toc.yml").write_text("format: jb-book\nroot: index\n")
+    assert book.book_root(tmp_path) == tmp_path.resolve()
+
+
+def test_build_command_refuses_a_folder_without_a_book(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert book.main(["build", "--root", str(tmp_path)]) == 1
+    assert "has no _config.yml and _toc.yml" in capsys.readouterr().err
 
 
 def test_vendor_pins_are_exact_and_checked(tmp_path: Path) -> None:
