@@ -42,6 +42,7 @@ class Scenario:
     expect: Expect
     reason: str | None = None  # the Reason value for UNGRADED
     output_marker: str | None = None  # an error name the autograded notebook must show
+    flagged: bool = False  # graded with a "flagged for review" note (code aimed at the grader)
 
 
 SCENARIOS = [
@@ -52,7 +53,7 @@ SCENARIOS = [
     Scenario("s05-infinite-loop", Expect.NOT_FULL, output_marker="CellTimeoutError"),
     Scenario("s06-calls-reference", Expect.NO_HIDDEN_CREDIT, output_marker="ShortcutError"),
     Scenario("s07-calls-torch", Expect.NO_HIDDEN_CREDIT, output_marker="ShortcutError"),
-    Scenario("s08-patches-numpy", Expect.NO_HIDDEN_CREDIT),
+    Scenario("s08-patches-numpy", Expect.NO_HIDDEN_CREDIT, flagged=True),
     Scenario("s09-edits-tests", Expect.SAME_AS_WRONG),
     Scenario("s10-deletes-tests", Expect.SAME_AS_WRONG),
     Scenario("s11-invalid-file", Expect.UNGRADED, reason="invalid notebook file"),

@@ -10,6 +10,8 @@ from conftest import ASSIGNMENTS, WHOLE_RUN_TIMEOUT, WHOLE_RUN_TIMEOUT_STUDENT, 
 from course_scenarios import SCENARIOS, WRONG_STUDENT, Expect, Scenario, hidden_test_functions
 from nbgrader.api import Gradebook
 
+from convkit.course.outcomes import REVIEW_NOTE
+
 pytestmark = pytest.mark.slow
 
 
@@ -59,6 +61,10 @@ def test_student_outcome(graded_course: GradedCourse, scenario: Scenario, assign
         return
 
     assert outcome["status"] == "graded", outcome
+    review = [note for note in outcome["notes"] if note.startswith(REVIEW_NOTE)]
+    assert bool(review) == scenario.flagged, outcome["notes"]
+    if scenario.flagged:  # the note quotes the line a reviewer should read
+        assert "replaces a library function" in review[0] and "np.allclose" in review[0]
     scores = cell_scores(graded_course, assignment, scenario.student)
     auto = {cell: (score, top) for cell, (score, top, kind) in scores.items() if kind == "code"}
     assert auto and all(score is not None for score, _ in auto.values()), auto

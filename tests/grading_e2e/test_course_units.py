@@ -5,6 +5,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import resource
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -12,6 +13,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from convkit.course.autograde import review_notes
+from convkit.course.course import Course
 from convkit.course.feedback import find_leaks
 from convkit.course.feedback_filter import (
     PLACEHOLDER,
@@ -20,7 +23,14 @@ from convkit.course.feedback_filter import (
     split_hidden,
 )
 from convkit.course.kernel_launcher import parse_size, split_arguments
-from convkit.course.outcomes import Outcome, Reason, Status, classify_failure, format_summary
+from convkit.course.outcomes import (
+    REVIEW_NOTE,
+    Outcome,
+    Reason,
+    Status,
+    classify_failure,
+    format_summary,
+)
 from convkit.course.restore_cells import insertion_index
 
 TEST_CELL = """check_function(f, ref, visible_cases)
@@ -219,3 +229,39 @@ def test_register_student_survives_concurrent_runs(
     assert done == [30] * 4
     with Gradebook(f"sqlite:///{tmp_path / 'gradebook.db'}", "race") as gb:
         assert sorted(s.id for s in gb.students) == students
+
+
+def _course_with_submission(root: Path, student: str, extra_cells: list[str]) -> Course:
+    """A minimal course: ch01's source notebook, and one student's submission of the
+    release notebook with ``extra_cells`` (code the student added) at the end."""
+    repo = Path(__file__).resolve().parents[2]
+    (root / "solutions" / "ch01").mkdir(parents=True)
+    shutil.copy(repo / "nbgrader_config.py", root / "nbgrader_config.py")
+    shutil.copy(repo / "solutions" / "ch01" / "ch01.ipynb", root / "solutions" / "ch01")
+    nb = nbformat.read(repo / "exercises" / "ch01" / "ch01.ipynb", as_version=4)
+    nb.cells.extend(nbformat.v4.new_code_cell(source) for source in extra_cells)
+    target = root / "submitted" / student / "ch01"
+    target.mkdir(parents=True)
+    nbformat.write(nb, target / "ch01.ipynb")
+    return Course(root)
+
+
+def test_review_notes_quote_code_aimed_at_the_grader(tmp_path: Path) -> None:
+    attack = [
+        "import convkit.grading as g\ng.check_function = lambda *a, **k: None",
+        "import sys\nsys.modules['torch'] = None",
+        "# sys.modules is mentioned in a comment only",
+        "import threading\nthreading.Thread(target=print).start()",
+    ]
+    course = _course_with_submission(tmp_path, "mallory", attack)
+    [note] = review_notes(course, "ch01", "mallory")
+    assert note.startswith(REVIEW_NOTE + ": touches the grader (convkit.grading)")
+    assert "line 1: import convkit.grading as g" in note
+    assert "edits the module table (sys.modules)" in note
+    assert "starts threads or processes" in note
+    assert note.endswith("; and 1 more line(s)")  # 4 lines flagged (both threading ones), 3 quoted
+
+
+def test_review_notes_leave_an_honest_submission_alone(tmp_path: Path) -> None:
+    course = _course_with_submission(tmp_path, "alice", ["import numpy as np\nprint(np.ones(3))"])
+    assert review_notes(course, "ch01", "alice") == []

@@ -145,6 +145,20 @@ def test_ungraded_list_with_reasons(report, assignment: str) -> None:
     assert int(summary[assignment][3]) == len(expected)
 
 
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_flagged_list_names_the_students_whose_code_goes_after_the_grader(
+    report, assignment: str
+) -> None:
+    course, _, tables = report
+    rows = _body(tables[f"flagged-{assignment}"])
+    expected = {s.student for s in SCENARIOS if s.flagged and s.expect is not Expect.UNGRADED}
+    assert expected and {row[0] for row in rows} == expected
+    recorded = _outcomes(course, assignment)
+    for student, score, found in rows:
+        assert float(score) == recorded[student]["score"]
+        assert found.startswith("flagged for review: replaces a library function")
+
+
 def test_student_totals(report) -> None:
     course, _, tables = report
     rows = tables.tables["students"]

@@ -20,9 +20,11 @@ import nbformat
 from nbgrader.api import Gradebook, InvalidEntry, MissingEntry
 from tqdm import tqdm
 
+from convkit.grading.tamper_scan import scan_notebook
+
 from .bounded import run_bounded
 from .course import Course
-from .outcomes import Outcome, Reason, Status, classify_failure, record_outcome
+from .outcomes import REVIEW_NOTE, Outcome, Reason, Status, classify_failure, record_outcome
 from .parallel import grade_in_pool, grade_safely
 from .runner import NbgraderRun, run_nbgrader
 
@@ -31,6 +33,7 @@ DEFAULT_RUN_TIMEOUT = 900.0  # seconds for one student's whole autograde run
 # is the environment's fault, not the student's: it is run again.
 DB_LOCKED = "database is locked"
 DB_LOCKED_ATTEMPTS = 3
+REVIEW_SHOWN = 3  # findings quoted in the note
 
 
 def check_submission_files(course: Course, assignment: str, student: str) -> Outcome | None:
@@ -86,6 +89,25 @@ def tampering_notes(course: Course, assignment: str, student: str) -> list[str]:
     if edited:
         notes.append(f"{len(edited)} edited test cell(s) restored: {', '.join(edited)}")
     return notes
+
+
+def review_notes(course: Course, assignment: str, student: str) -> list[str]:
+    """One note, or none, naming the lines of the student's own cells that go after the
+    grader rather than the exercise (:func:`convkit.grading.scan_notebook`): rebinding
+    the grading helpers, swapping modules, profiling hooks, threads.  The score stands;
+    the note asks a human to look."""
+    findings = []
+    for name in course.notebook_names(assignment):
+        path = course.submitted_dir(student, assignment) / name
+        if path.is_file():
+            findings.extend(scan_notebook(nbformat.read(path, as_version=4)))
+    if not findings:
+        return []
+    quoted = "; ".join(
+        f"{f.reason} ({f.cell}, line {f.line}: {f.text[:60]})" for f in findings[:REVIEW_SHOWN]
+    )
+    more = len(findings) - REVIEW_SHOWN
+    return [f"{REVIEW_NOTE}: {quoted}" + (f"; and {more} more line(s)" if more > 0 else "")]
 
 
 def _test_cell_sources(nb: nbformat.NotebookNode) -> dict[str, str]:
@@ -178,6 +200,7 @@ def grade_submission(
         )
     score, max_score, unscored = _read_score(course, assignment, student)
     notes = tampering_notes(course, assignment, student)
+    notes.extend(review_notes(course, assignment, student))
     if unscored:
         notes.append(f"needs manual grading: {', '.join(unscored)}")
     return Outcome(

@@ -15,6 +15,9 @@ from pathlib import Path
 
 from .course import Course
 
+# How a graded submission's note starts when its own cells go after the grader itself.
+REVIEW_NOTE = "flagged for review"
+
 
 class Status(StrEnum):
     """Whether a submission got a score."""

@@ -27,7 +27,7 @@ from nbgrader.api import Gradebook
 
 from .course import Course
 from .export import COLUMNS, GradeRow, grade_rows
-from .outcomes import Status, load_outcomes
+from .outcomes import REVIEW_NOTE, Status, load_outcomes
 
 HISTOGRAM_BINS = 10
 HIDDEN_MARKER = "BEGIN HIDDEN TESTS"
@@ -84,6 +84,11 @@ class AssignmentReport:
     def ungraded(self) -> list[GradeRow]:
         """Rows of submissions that could not be graded (they carry a reason)."""
         return [r for r in self.rows if r.status == Status.UNGRADED.value]
+
+    @property
+    def flagged(self) -> list[GradeRow]:
+        """Graded rows whose submission has lines that go after the grader (for a human)."""
+        return [r for r in self.graded if REVIEW_NOTE in r.detail]
 
     @property
     def missing(self) -> list[GradeRow]:
@@ -237,6 +242,7 @@ table { border-collapse: collapse; margin: 0.6rem 0 1.2rem; font-size: 0.9rem; }
 th, td { border: 1px solid #ddd; padding: 0.25rem 0.55rem; text-align: left; }
 th { background: #f4f4f4; } td.num { text-align: right; font-variant-numeric: tabular-nums; }
 tr.ungraded td { background: #fff3f3; } .muted { color: #777; }
+tr.flagged td { background: #fffbe6; }
 img { max-width: 100%; display: block; margin: 0.5rem 0; }
 .plots { display: flex; flex-wrap: wrap; gap: 1.5rem; align-items: flex-start; }
 """
@@ -343,6 +349,18 @@ def _assignment_section(report: AssignmentReport, logs: dict[str, str]) -> str:
         parts.append(_table(header, rows, table_id=f"tests-{report.name}"))
     else:
         parts.append("<p>No graded submission yet.</p>")
+    if report.flagged:
+        parts.append("<h3>Flagged for review</h3>")
+        parts.append(
+            "<p>Graded, but the student's own cells contain code that goes after the grader "
+            "rather than the exercise. The score stands until someone has looked.</p>"
+        )
+        rows = [
+            [_e(r.student_id), f"{float(r.score or 0.0):g}", _e(r.detail)] for r in report.flagged
+        ]
+        header = ["student", "score", "what was found"]
+        classes = ["flagged"] * len(rows)
+        parts.append(_table(header, rows, classes, table_id=f"flagged-{report.name}"))
     parts.append("<h3>Ungraded submissions</h3>")
     if report.ungraded:
         rows = [
