@@ -150,7 +150,7 @@ def test_flagged_list_names_the_students_whose_code_goes_after_the_grader(
     report, assignment: str
 ) -> None:
     course, _, tables = report
-    rows = _body(tables[f"flagged-{assignment}"])
+    rows = _body(tables.tables[f"flagged-{assignment}"])
     expected = {s.student for s in SCENARIOS if s.flagged and s.expect is not Expect.UNGRADED}
     assert expected and {row[0] for row in rows} == expected
     recorded = _outcomes(course, assignment)
