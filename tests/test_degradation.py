@@ -9,6 +9,7 @@ from matplotlib.figure import Figure
 
 from convkit.degradation import (
     DeepStack,
+    activation_gradient_norms,
     gradient_norms_per_layer,
     plain_stack,
     plot_gradient_norms,
@@ -105,6 +106,24 @@ def test_experiment_bundle_and_plots():
     assert len(fig.axes[0].get_lines()) == 3
     fig = plot_training_losses(result.losses, chance=math.log(3))
     assert isinstance(fig, Figure) and len(fig.axes[0].get_lines()) == 4
+
+
+def test_activation_gradient_norms_sigmoid_vanishes_relu_holds():
+    xavier = torch.nn.init.xavier_normal_
+
+    def kaiming(w, generator):
+        return torch.nn.init.kaiming_normal_(w, nonlinearity="relu", generator=generator)
+
+    sigmoid = activation_gradient_norms(torch.sigmoid, xavier)
+    relu = activation_gradient_norms(torch.relu, kaiming)
+    assert sigmoid.shape == relu.shape == (20,)
+    assert sigmoid[-1] / sigmoid[0] > 1e6  # layer 1 gets a millionth of layer 20's gradient
+    assert max(relu[-1] / relu[0], relu[0] / relu[-1]) < 10
+    np.testing.assert_array_equal(sigmoid, activation_gradient_norms(torch.sigmoid, xavier))
+    short = activation_gradient_norms(torch.tanh, xavier, depth=3, width=8, seed=1)
+    assert short.shape == (3,) and np.all(short > 0)
+    with pytest.raises(ValueError):
+        activation_gradient_norms(torch.tanh, xavier, depth=0)
 
 
 def test_bad_arguments():

@@ -12,6 +12,7 @@ from convkit.models import (
     digit_cnn,
     format_summary,
     layer_summary,
+    weight_depth,
 )
 
 ALLOWED = (nn.Conv2d, nn.ReLU, nn.MaxPool2d, nn.Flatten, nn.Linear)
@@ -111,3 +112,25 @@ def test_format_summary_table() -> None:
     assert "1568" in text and "100,416" in text
     assert lines[-1].split() == ["total", "114,314"]
     assert format_summary([]).splitlines()[-1].split() == ["total", "0"]
+
+
+def test_weight_depth_counts_weighted_layers_on_the_longest_path() -> None:
+    from convkit.models import (
+        BasicBlock,
+        alexnet,
+        googlenet,
+        lenet5,
+        resnet18,
+        resnet50,
+        vgg16,
+    )
+
+    builders = (lenet5, alexnet, vgg16, googlenet, resnet18, resnet50)
+    with torch.device("meta"):
+        depths = [weight_depth(build()) for build in builders]
+    assert depths == [5, 8, 16, 22, 18, 50]  # the depths the papers report
+    assert weight_depth(nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 2))) == 2
+    # Side by side counts once: a block with a 1x1 projection shortcut is two convs deep.
+    assert weight_depth(BasicBlock(8, 16, stride=2)) == 2
+    with pytest.raises(TypeError):
+        weight_depth("resnet")

@@ -19,8 +19,7 @@ parameters receive no gradient.
 from __future__ import annotations
 
 import numbers
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from typing import NamedTuple
 
 import matplotlib.pyplot as plt
@@ -28,6 +27,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
+
+from .torch_context import eval_mode
 
 __all__ = [
     "Flip",
@@ -99,19 +100,6 @@ def _epsilons(func: str, epsilons: Sequence[float]) -> list[float]:
     return values
 
 
-@contextmanager
-def _eval_mode(model: nn.Module) -> Iterator[nn.Module]:
-    """Run ``model`` in eval mode, restoring its training flag afterwards."""
-    if not isinstance(model, nn.Module):
-        raise TypeError(f"expected a torch.nn.Module, got {type(model).__name__}")
-    was_training = model.training
-    model.eval()
-    try:
-        yield model
-    finally:
-        model.train(was_training)
-
-
 # ------------------------------------------------------------------------ attack
 def _gradient_sign(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     """sign of d(cross-entropy summed over the batch)/dx: (N, C, H, W) in {-1, 0, 1}."""
@@ -137,7 +125,7 @@ def fgsm(model: nn.Module, x: np.ndarray | torch.Tensor, y: np.ndarray | torch.T
     xt = _images(func, x)
     yt = _labels(func, y, xt.shape[0])
     eps = _epsilon(func, epsilon)
-    with _eval_mode(model):
+    with eval_mode(model):
         x_adv = _perturb(xt, _gradient_sign(model, xt, yt), eps)
     return x_adv if isinstance(x, torch.Tensor) else x_adv.numpy()
 
@@ -147,7 +135,7 @@ def predict_with_confidence(
 ) -> tuple[np.ndarray, np.ndarray]:
     """x: (N, C, H, W) -> (labels int64 (N,), softmax probability of each label (N,))."""
     xt = _images("predict_with_confidence", x)
-    with _eval_mode(model), torch.no_grad():
+    with eval_mode(model), torch.no_grad():
         probs = F.softmax(model(xt), dim=1)
     conf, labels = probs.max(dim=1)
     return labels.numpy(), conf.numpy()
@@ -165,7 +153,7 @@ def flip_epsilons(model: nn.Module, x: np.ndarray | torch.Tensor, y: np.ndarray 
     yt = _labels(func, y, xt.shape[0])
     grid = _epsilons(func, epsilons)
     result = np.full(xt.shape[0], np.inf)
-    with _eval_mode(model):
+    with eval_mode(model):
         sign = _gradient_sign(model, xt, yt)
         with torch.no_grad():
             result[(model(xt).argmax(1) != yt).numpy()] = 0.0
@@ -188,7 +176,7 @@ def accuracy_under_attack(model: nn.Module, x: np.ndarray | torch.Tensor,
     xt = _images(func, x)
     yt = _labels(func, y, xt.shape[0])
     values = [_epsilon(func, e) for e in epsilons]
-    with _eval_mode(model):
+    with eval_mode(model):
         sign = _gradient_sign(model, xt, yt)
         with torch.no_grad():
             acc = [(model(_perturb(xt, sign, e)).argmax(1) == yt).float().mean().item()
@@ -211,7 +199,7 @@ def accuracy_under_noise(model: nn.Module, x: np.ndarray | torch.Tensor,
     values = [_epsilon(func, e) for e in epsilons]
     rng = np.random.default_rng(seed)
     sign = torch.from_numpy(rng.choice([-1.0, 1.0], size=tuple(xt.shape)).astype(np.float32))
-    with _eval_mode(model), torch.no_grad():
+    with eval_mode(model), torch.no_grad():
         acc = [(model(_perturb(xt, sign, e)).argmax(1) == yt).float().mean().item()
                for e in values]
     return np.array(acc)
@@ -231,7 +219,7 @@ def find_flip(model: nn.Module, x: np.ndarray | torch.Tensor, y: int,
     yt = torch.tensor([int(y)])
     grid = _epsilons(func, epsilons)
     label, conf = predict_with_confidence(model, xt)
-    with _eval_mode(model):
+    with eval_mode(model):
         sign = _gradient_sign(model, xt, yt)
     for eps in grid:
         x_adv = _perturb(xt, sign, eps)

@@ -19,12 +19,13 @@ import os
 import re
 import subprocess
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from unittest.mock import patch
 
 import yaml
+
+from convkit.course.kernel_launcher import SINGLE_THREAD_ENV
 
 ROOT = Path(__file__).resolve().parents[2]
 BUILD_DIR = ROOT / "_build"
@@ -133,36 +134,12 @@ def pre_execute(root: Path = ROOT) -> int:
         return 0  # nothing to gain: Jupyter Book will run it
     print(f"executing {len(pending)} notebooks in parallel before the build", flush=True)
     executor = load_executor("local-parallel", cache)
-    with _one_thread_per_kernel():
+    # One notebook per core, so each kernel gets one thread (as the grading kernels do).
+    with patch.dict(os.environ, SINGLE_THREAD_ENV):
         executor.run_and_cache(
             filter_uris=pending, timeout=execute.get("timeout", 30), allow_errors=False
         )
     return len(pending)
-
-
-# One notebook per core, so each kernel gets one thread: two kernels with two
-# spinning OpenMP threads each on two cores run several times slower than this.
-SERIAL_KERNEL_ENV = {
-    "CONVKIT_THREADS": "1",  # convkit.train.default_threads
-    "OMP_NUM_THREADS": "1",
-    "OPENBLAS_NUM_THREADS": "1",
-    "MKL_NUM_THREADS": "1",
-}
-
-
-@contextmanager
-def _one_thread_per_kernel() -> Iterator[None]:
-    """Set :data:`SERIAL_KERNEL_ENV` for the kernels started inside; restore after."""
-    saved = {name: os.environ.get(name) for name in SERIAL_KERNEL_ENV}
-    os.environ.update(SERIAL_KERNEL_ENV)
-    try:
-        yield
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
 
 
 def build(root: Path = ROOT, *, all_pages: bool = False, parallel: bool = True) -> Path:

@@ -71,11 +71,6 @@ class BufferPool:
             if len(spare) < self.per_shape:
                 spare.append(array)
 
-    def clear(self) -> None:
-        """Drop every kept array."""
-        with self._lock:
-            self._free.clear()
-
 
 #: The pool the convolution layers use for their columns and padded inputs.
 BUFFERS = BufferPool()
@@ -153,14 +148,12 @@ def conv2d_forward_cached(
     bias: np.ndarray | None,
     stride: tuple[int, int] = (1, 1),
     padding: tuple[int, int] = (0, 0),
-    *,
-    keep: bool = True,
 ) -> tuple[np.ndarray, ConvCache]:
     """Convolution (as :func:`convkit.conv2d`, zero padding, no dilation) plus its cache.
 
     x: (N, C_in, H, W) (any memory layout); weight: (C_out, C_in, kh, kw); bias: (C_out,)
     or None -> (out (N, C_out, H_out, W_out), a view of batch-innermost memory; ConvCache).
-    ``keep=False`` drops the columns (inference only).
+    (Inference without a backward pass uses :func:`convkit.conv2d`: no columns to keep.)
     """
     kernel = (weight.shape[2], weight.shape[3])
     stride, padding = tuple(stride), tuple(padding)
@@ -176,9 +169,6 @@ def conv2d_forward_cached(
         out += bias[:, None]
     n = x.shape[0]
     out_nchw = out.reshape(out_channels, *out_size, n).transpose(3, 0, 1, 2)
-    if not keep:
-        BUFFERS.give(cols)
-        cols = None
     return out_nchw, ConvCache(cols, tuple(x.shape), kernel, stride, padding, out_size)
 
 
@@ -196,8 +186,8 @@ def conv2d_backward_cached(
     """
     if cache.columns is None:
         raise ValueError(
-            "conv2d_backward_cached: no columns in the cache (forward with keep=False, "
-            "or this cache's backward pass has already run)"
+            "conv2d_backward_cached: no columns in the cache (this cache's backward pass "
+            "has already run)"
         )
     columns, cache.columns = cache.columns, None  # one backward pass per forward pass
     n, c, h, w = cache.x_shape

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from typing import NamedTuple
 
 import numpy as np
@@ -38,10 +39,12 @@ from torch import nn
 
 from ._checks import int_at_least
 from .plots import PALETTE, TAP_COLORS, _figure, _finish, _title
+from .torch_context import torch_threads
 
 __all__ = [
     "DeepStack",
     "DegradationResult",
+    "activation_gradient_norms",
     "gradient_norms_per_layer",
     "plain_stack",
     "plot_gradient_norms",
@@ -176,6 +179,37 @@ def gradient_norms_per_layer(model: nn.Module, x: torch.Tensor, y: torch.Tensor)
     return np.array([g.norm().item() for g in grads], dtype=np.float64)
 
 
+def activation_gradient_norms(
+    activation: Callable[[torch.Tensor], torch.Tensor],
+    init: Callable[..., object],
+    depth: int = 20,
+    width: int = 64,
+    seed: int = 0,
+) -> np.ndarray:
+    """|dL/dh_l| for the output h_l of every layer l = 1..depth of a bias-free dense stack
+    h_l = activation(h_{l-1} W_l^T) on 256 seeded Gaussian inputs (float64), with
+    L = mean(h_depth^2): how much gradient each layer receives.
+
+    init(weight, generator=...) fills each (width, width) weight in place (e.g.
+    ``nn.init.xavier_normal_``) -> (depth,) norms, layer 1 (closest to the input) first.
+    """
+    func = "activation_gradient_norms"
+    depth = int_at_least(func, "depth", depth, 1)
+    width = int_at_least(func, "width", width, 1)
+    gen = torch.Generator().manual_seed(seed)
+    x = torch.randn(256, width, generator=gen, dtype=torch.float64)
+    outputs, h = [], x
+    for _ in range(depth):
+        weight = torch.empty(width, width, dtype=torch.float64)
+        init(weight, generator=gen)
+        weight.requires_grad_()
+        h = activation(h @ weight.T)
+        h.retain_grad()
+        outputs.append(h)
+    (h**2).mean().backward()
+    return np.array([out.grad.norm().item() for out in outputs])
+
+
 def train_briefly(
     model: nn.Module,
     x: torch.Tensor,
@@ -257,10 +291,9 @@ def run_degradation_experiment(
         A :class:`DegradationResult`.
     """
     start = time.perf_counter()
-    saved_threads = torch.get_num_threads()
     if threads is not None:
-        torch.set_num_threads(int_at_least("run_degradation_experiment", "threads", threads, 1))
-    try:
+        threads = int_at_least("run_degradation_experiment", "threads", threads, 1)
+    with torch_threads(threads):
         x, y = spirals(seed=seed)
         labels = (
             f"plain, {shallow_depth} layers",
@@ -278,8 +311,6 @@ def run_degradation_experiment(
             norms[label] = gradient_norms_per_layer(model, x, y)
             losses[label] = train_briefly(model, x, y, steps=steps, lr=lr)
             accuracy[label] = training_accuracy(model, x, y)
-    finally:
-        torch.set_num_threads(saved_threads)
     return DegradationResult(norms, losses, accuracy, labels, time.perf_counter() - start)
 
 

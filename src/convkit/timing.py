@@ -127,8 +127,9 @@ def time_conv_methods(
         ValueError: no cases, a bad case, or the three methods disagree.
     """
     import torch
-    import torch.nn.functional as F
     from threadpoolctl import threadpool_limits
+
+    from .torch_context import torch_threads
 
     func = "time_conv_methods"
     repeats = int_at_least(func, "repeats", repeats, 1)
@@ -144,21 +145,17 @@ def time_conv_methods(
 
     rng = np.random.default_rng(seed)
     rows: list[TimingRow] = []
-    previous = torch.get_num_threads()
-    torch.set_num_threads(threads)
-    try:
-        with threadpool_limits(limits=threads), torch.no_grad():
-            for case in cases:
-                rows += _time_case(case, repeats, rng, loop_budget, F)
-    finally:
-        torch.set_num_threads(previous)
+    with torch_threads(threads), threadpool_limits(limits=threads), torch.no_grad():
+        for case in cases:
+            rows += _time_case(case, repeats, rng, loop_budget)
     return rows
 
 
 def _time_case(
-    case: ConvCase, repeats: int, rng: np.random.Generator, loop_budget: float, F: object
+    case: ConvCase, repeats: int, rng: np.random.Generator, loop_budget: float
 ) -> list[TimingRow]:
     import torch
+    import torch.nn.functional as F
 
     x = rng.standard_normal((case.batch, case.in_channels, case.size, case.size), np.float32)
     w = rng.standard_normal(
@@ -177,7 +174,7 @@ def _time_case(
         got = methods[key]()
         if not np.allclose(got, want, rtol=1e-3, atol=1e-3):
             raise ValueError(f"time_conv_methods: {key} disagrees with torch on {case.name!r}")
-    methods["im2col"]()  # warm-up: scratch buffers, first calls
+    methods["im2col"]()  # warm again after the loops ran: scratch buffers, caches
     seconds = {
         "loops": _median_seconds(methods["loops"], repeats, loop_budget),
         "im2col": _median_seconds(methods["im2col"], repeats, float("inf")),

@@ -21,8 +21,6 @@ import numbers
 import os
 import random
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 import numpy as np
 import torch
@@ -31,6 +29,7 @@ from torch import nn
 from .data import Digits
 from .history import History
 from .progress import progress_bar
+from .torch_context import eval_mode, torch_threads
 
 __all__ = ["RECIPES", "evaluate", "fit", "predict", "seed_everything", "shift_images"]
 
@@ -106,17 +105,6 @@ def default_threads() -> int:
     return int(value)
 
 
-@contextmanager
-def _torch_threads(threads: int) -> Iterator[None]:
-    """Run the block with ``threads`` intra-op torch threads, restoring the old count."""
-    previous = torch.get_num_threads()
-    torch.set_num_threads(threads)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(previous)
-
-
 # --------------------------------------------------------------------------- helpers
 
 
@@ -189,16 +177,11 @@ def predict(model: nn.Module, x: np.ndarray, batch_size: int = 1000) -> np.ndarr
     _check_model("predict", model)
     x = _check_images("predict", "x", x)
     batch_size = _int_at_least("predict", "batch_size", batch_size, 1)
-    was_training = model.training
-    model.eval()
     out = []
-    try:
-        with torch.no_grad():
-            for start in range(0, len(x), batch_size):
-                logits = model(_as_tensor(x[start : start + batch_size]))
-                out.append(logits.argmax(dim=1).numpy())
-    finally:
-        model.train(was_training)
+    with eval_mode(model), torch.no_grad():
+        for start in range(0, len(x), batch_size):
+            logits = model(_as_tensor(x[start : start + batch_size]))
+            out.append(logits.argmax(dim=1).numpy())
     return np.concatenate(out).astype(np.int64) if out else np.zeros(0, dtype=np.int64)
 
 
@@ -310,7 +293,7 @@ def fit(
     was_training = model.training
     elapsed = 0.0
     try:
-        with _torch_threads(threads):
+        with torch_threads(threads):
             for _ in range(epochs):
                 start = time.perf_counter()
                 model.train()

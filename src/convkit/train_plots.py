@@ -25,6 +25,7 @@ from torch import nn
 
 from .history import History
 from .plots import _STYLE, PALETTE
+from .torch_context import eval_mode
 
 __all__ = [
     "confusion_matrix",
@@ -306,11 +307,9 @@ def show_feature_maps(
         )
     if isinstance(channels, bool) or not isinstance(channels, int) or channels < 1:
         raise ValueError(f"show_feature_maps: channels must be a positive int, got {channels!r}")
-    was_training = model.training
-    model.eval()
     maps: list[tuple[str, np.ndarray]] = []
     try:
-        with torch.no_grad():
+        with eval_mode(model), torch.no_grad():
             out = img
             for name, layer in model.named_children():
                 out = layer(out)
@@ -318,8 +317,6 @@ def show_feature_maps(
                     maps.append((f"{name}\n{type(layer).__name__}", out[0].numpy()))
     except RuntimeError as exc:
         raise ValueError(f"show_feature_maps: the model rejects this image: {exc}") from exc
-    finally:
-        model.train(was_training)
     if not maps:
         raise ValueError("show_feature_maps: the model has no conv, ReLU or pooling layer")
     cols = min(channels, max(m.shape[0] for _, m in maps)) + 1

@@ -23,7 +23,7 @@ from tqdm import tqdm
 from convkit.grading.tamper_scan import scan_notebook
 
 from .bounded import run_bounded
-from .course import Course
+from .course import Course, graded_test_sources
 from .outcomes import REVIEW_NOTE, Outcome, Reason, Status, classify_failure, record_outcome
 from .parallel import grade_in_pool, grade_safely
 from .runner import NbgraderRun, run_nbgrader
@@ -74,8 +74,8 @@ def tampering_notes(course: Course, assignment: str, student: str) -> list[str]:
         release_path = course.release_dir(assignment) / name
         if not release_path.is_file():
             continue
-        released = _test_cell_sources(nbformat.read(release_path, as_version=4))
-        submitted = _test_cell_sources(
+        released = graded_test_sources(nbformat.read(release_path, as_version=4))
+        submitted = graded_test_sources(
             nbformat.read(course.submitted_dir(student, assignment) / name, as_version=4)
         )
         for cell_id, source in released.items():
@@ -108,16 +108,6 @@ def review_notes(course: Course, assignment: str, student: str) -> list[str]:
     )
     more = len(findings) - REVIEW_SHOWN
     return [f"{REVIEW_NOTE}: {quoted}" + (f"; and {more} more line(s)" if more > 0 else "")]
-
-
-def _test_cell_sources(nb: nbformat.NotebookNode) -> dict[str, str]:
-    """grade_id -> source of the notebook's test cells (grade cells that are not answers)."""
-    sources: dict[str, str] = {}
-    for cell in nb.cells:
-        meta = cell.get("metadata", {}).get("nbgrader", {})
-        if meta.get("grade") and not meta.get("solution") and "grade_id" in meta:
-            sources.setdefault(meta["grade_id"], cell.source)
-    return sources
 
 
 def register_student(course: Course, student: str, attempts: int = 5) -> None:

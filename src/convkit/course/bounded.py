@@ -82,12 +82,6 @@ def _bounded_child(
         soft = cpu_seconds_limit(timeout)
         resource.setrlimit(resource.RLIMIT_CPU, (soft, soft + 5))
         die_with_parent(parent)
-        # nbgrader logs to sys.stderr: make that the log file even when the parent
-        # had replaced sys.stdout/sys.stderr (pytest's capture, a Jupyter kernel).
-        os.dup2(log_fd, 1)
-        os.dup2(log_fd, 2)
-        sys.stdout = open(1, "w", buffering=1, closefd=False)
-        sys.stderr = open(2, "w", buffering=1, closefd=False)
     except BaseException:
         os.dup2(log_fd, 2)
         traceback.print_exc()

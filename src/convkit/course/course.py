@@ -7,6 +7,7 @@ import sys
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
+from typing import Any
 
 from nbgrader.coursedir import CourseDirectory
 from traitlets.config import Config
@@ -125,3 +126,13 @@ def nbgrader_env() -> dict[str, str]:
     env["PATH"] = os.pathsep.join([bin_dir, *parts])
     env.setdefault("PYTHONUNBUFFERED", "1")
     return env
+
+
+def graded_test_sources(nb: Any) -> dict[str, str]:
+    """grade_id -> source of the notebook's test cells (grade cells that are not answers)."""
+    sources: dict[str, str] = {}
+    for cell in nb.cells:
+        meta = cell.get("metadata", {}).get("nbgrader", {})
+        if meta.get("grade") and not meta.get("solution") and "grade_id" in meta:
+            sources.setdefault(meta["grade_id"], cell.source)
+    return sources

@@ -25,12 +25,12 @@ import nbformat
 import numpy as np
 from nbgrader.api import Gradebook
 
-from .course import Course
-from .export import COLUMNS, GradeRow, grade_rows
+from .course import Course, graded_test_sources
+from .export import GradeRow, _write, grade_rows
+from .feedback_filter import BEGIN_HIDDEN
 from .outcomes import REVIEW_NOTE, Status, load_outcomes
 
 HISTOGRAM_BINS = 10
-HIDDEN_MARKER = "BEGIN HIDDEN TESTS"
 TEST_COLUMNS = [
     "assignment",
     "test",
@@ -152,10 +152,7 @@ def _hidden_test_ids(course: Course, assignment: str) -> set[str]:
     ids: set[str] = set()
     for name in course.notebook_names(assignment):
         nb = nbformat.read(course.source_dir(assignment) / name, as_version=4)
-        for cell in nb.cells:
-            meta = cell.get("metadata", {}).get("nbgrader", {})
-            if meta.get("grade") and HIDDEN_MARKER in cell.source:
-                ids.add(meta.get("grade_id", ""))
+        ids.update(gid for gid, source in graded_test_sources(nb).items() if BEGIN_HIDDEN in source)
     return ids
 
 
@@ -447,10 +444,7 @@ def write_report(
     folder.mkdir(parents=True, exist_ok=True)
     files = ReportFiles(folder / "report.html", folder / "grades.csv", folder / "tests.csv")
     files.html.write_text(render_html(course, reports), encoding="utf-8")
-    with open(files.grades_csv, "w", newline="", encoding="utf-8") as handle:
-        writer = csv.DictWriter(handle, fieldnames=COLUMNS)
-        writer.writeheader()
-        writer.writerows(row.as_csv() for rep in reports for row in rep.rows)
+    _write(files.grades_csv, [row for rep in reports for row in rep.rows])
     with open(files.tests_csv, "w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
         writer.writerow(TEST_COLUMNS)

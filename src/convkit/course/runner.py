@@ -114,8 +114,12 @@ def _child_main(course: Course, args: list[str], log_fd: int) -> None:
     code = 1
     try:
         os.setsid()
+        # nbgrader logs to sys.stderr: make that the log file even when the parent
+        # had replaced sys.stdout/sys.stderr (pytest's capture, a Jupyter kernel).
         os.dup2(log_fd, 1)
         os.dup2(log_fd, 2)
+        sys.stdout = open(1, "w", buffering=1, closefd=False)
+        sys.stderr = open(2, "w", buffering=1, closefd=False)
         os.chdir(course.root)
         os.environ["PATH"] = nbgrader_env()["PATH"]
         from nbgrader.apps.nbgraderapp import NbGraderApp

@@ -25,7 +25,6 @@ A callable ``kind(rng) -> (args, kwargs)`` is accepted too.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from sys import settrace as _settrace  # bound now: the notebook cannot swap it
 from typing import Any
@@ -34,7 +33,7 @@ import numpy as np
 from numpy.random import Generator, default_rng  # bound now: the notebook cannot swap them
 
 from convkit.grading import _rules
-from convkit.grading.errors import GradingFailure, ShortcutError
+from convkit.grading.errors import GradingFailure
 
 Case = tuple[tuple[Any, ...], dict[str, Any]]
 
@@ -388,11 +387,7 @@ def _conv2d_backward(rng: np.random.Generator, pairs: bool = True) -> Case:
 
 def _student_callable(fn: Callable) -> Callable:
     """Register ``fn``'s code (and the code nested in it) as callable by graded code."""
-    pending = [fn.__code__]
-    while pending:
-        code = pending.pop()
-        _rules.STUDENT_CALLABLE_CODES.add(code)
-        pending.extend(c for c in code.co_consts if isinstance(c, type(code)))
+    _rules.STUDENT_CALLABLE_CODES.update(_rules._walk_code(fn.__code__))
     return fn
 
 
@@ -508,10 +503,10 @@ def _size_pair(rng: np.random.Generator) -> tuple[Case, Case]:
 def _python_steps(fn: Callable, args: tuple, kwargs: dict) -> tuple[Any, int]:
     """``fn(*args, **kwargs)`` under the guard, and the number of Python calls and lines
     it ran outside installed libraries and convkit (the notebook's own code)."""
+    from convkit.grading.compare import _CONVKIT_DIR
     from convkit.grading.guard import no_shortcuts
 
-    skip = (os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep,
-            *_rules._library_dirs())
+    skip = (_CONVKIT_DIR, *_rules._library_dirs())
     count = [0]
 
     def local(frame: Any, event: str, arg: Any) -> Any:
@@ -541,7 +536,7 @@ def check_no_position_loops(student_fn: Any, reference_fn: Callable, *, n: int =
     large image (thousands of output positions) as on a small one (nine): no Python loop
     over output positions, rows or columns (loops over the kernel, batch or channels are
     fine)."""
-    from convkit.grading.compare import _compare, _to_plain, describe_call
+    from convkit.grading.compare import _compare, _to_plain, describe_call, student_call
 
     rng = default_rng(seed)
     for small, large in (_size_pair(rng) for _ in range(n)):
@@ -549,18 +544,9 @@ def check_no_position_loops(student_fn: Any, reference_fn: Callable, *, n: int =
         for args, kwargs in (small, large):
             call = describe_call(name, ["x", "weight"], args, kwargs)
             expected = reference_fn(*args, **kwargs)
-            try:
+            with student_call(name, call):
                 got, count = _python_steps(student_fn, args, dict(kwargs))
                 got = _to_plain(got, expected, f"the result of {name}")
-            except ShortcutError as exc:
-                raise ShortcutError(f"{call}: not accepted: {exc}") from None
-            except GradingFailure as exc:
-                raise GradingFailure(f"{call}: {exc}") from None
-            except NotImplementedError:
-                raise GradingFailure(f"{name} is not written yet: {call} raised "
-                                     "NotImplementedError.") from None
-            except Exception as exc:
-                raise GradingFailure(f"{call} raised {type(exc).__name__}: {exc}") from exc
             problem = _compare(expected, got, 1e-5, 1e-6, "result")
             if problem:
                 raise GradingFailure(f"{call}: {problem}")

@@ -201,6 +201,48 @@ def _safe_text(exc: BaseException) -> str:
         return "(no message)"
 
 
+def require_callable(obj: Any, name: str, kind: str = "a function") -> None:
+    """Fail with a student-facing message unless ``obj`` (the student's ``name``) can be called."""
+    if not callable(obj):
+        raise GradingFailure(
+            f"{name} is {T._short_type(obj)}, not {kind}: run the cell that "
+            f"defines {name} (and do not reuse the name for something else)."
+        )
+
+
+class student_call:
+    """``with student_call(name, call):`` around the student's code: whatever it raises
+    becomes a grading message that starts with the call (``call`` as
+    :func:`describe_call` writes it). A shortcut stays a :class:`ShortcutError`, an
+    unwritten exercise says so, any other exception is named with its message.
+
+    A plain class rather than ``contextlib.contextmanager``: nothing the notebook can
+    rebind in another module sits between the student's error and the grade.
+    """
+
+    def __init__(self, name: str, call: str) -> None:
+        self.name, self.call = name, call
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind: type | None, exc: BaseException | None, tb: object) -> bool:
+        __tracebackhide__ = True
+        call = self.call
+        if exc is None or not isinstance(exc, Exception):
+            return False  # no error, or KeyboardInterrupt / SystemExit: let it through
+        if isinstance(exc, ShortcutError):
+            raise ShortcutError(f"{call}: not accepted: {exc}") from None
+        if isinstance(exc, GradingFailure):
+            raise GradingFailure(f"{call}: {exc}") from None
+        if isinstance(exc, NotImplementedError):
+            raise GradingFailure(
+                f"{self.name} is not written yet: {call} raised NotImplementedError. "
+                "Replace the `raise NotImplementedError()` line with your code."
+            ) from None
+        raise GradingFailure(f"{call} raised {type(exc).__name__}: {_safe_text(exc)}") from exc
+
+
 def check_function(
     student_fn: Any,
     reference_fn: Callable,
@@ -235,11 +277,7 @@ def check_function(
     __tracebackhide__ = True  # IPython: show the student's cell, not the grader's frames
     T.assert_numpy_intact()
     name = name or getattr(reference_fn, "__name__", "function")
-    if not callable(student_fn):
-        raise GradingFailure(
-            f"{name} is {T._short_type(student_fn)}, not a function: run the cell that "
-            f"defines {name} (and do not reuse the name for something else)."
-        )
+    require_callable(student_fn, name)
     _check_reference(reference_fn, name)
     params = _param_names(reference_fn)
     checked = 0
@@ -249,23 +287,9 @@ def check_function(
         expected = reference_fn(*deepcopy(args), **deepcopy(kwargs))
         pristine = deepcopy((args, kwargs))
         student_args, student_kwargs = deepcopy((args, kwargs))
-        try:
-            with no_shortcuts(allow=allow, deny=deny):
-                got = student_fn(*student_args, **student_kwargs)
-                got = _to_plain(got, expected, f"the result of {name}")
-        except ShortcutError as exc:
-            raise ShortcutError(f"{call}: not accepted: {exc}") from None
-        except GradingFailure as exc:
-            raise GradingFailure(f"{call}: {exc}") from None
-        except NotImplementedError:
-            raise GradingFailure(
-                f"{name} is not written yet: {call} raised NotImplementedError. "
-                "Replace the `raise NotImplementedError()` line with your code."
-            ) from None
-        except Exception as exc:
-            raise GradingFailure(
-                f"{call} raised {type(exc).__name__}: {_safe_text(exc)}"
-            ) from exc
+        with student_call(name, call), no_shortcuts(allow=allow, deny=deny):
+            got = student_fn(*student_args, **student_kwargs)
+            got = _to_plain(got, expected, f"the result of {name}")
         problem = _compare(expected, got, rtol, atol, "result")
         if problem:
             raise GradingFailure(f"{call}: {problem}")
@@ -280,9 +304,11 @@ def check_function(
 
 
 def _check_reference(reference_fn: Any, name: str) -> None:
-    """Fail if the reference is not convkit's own code (e.g. the notebook rebound
-    ``convkit.conv2d`` to the student's function, which would then agree with itself)."""
-    code = reference_fn.__code__ if type(reference_fn) is FunctionType else None
+    """Fail if the reference (a function, or a class judged by its ``__init__``) is not
+    convkit's own code (e.g. the notebook rebound ``convkit.conv2d`` to the student's
+    function, which would then agree with itself)."""
+    target = reference_fn.__init__ if isinstance(reference_fn, type) else reference_fn
+    code = target.__code__ if type(target) is FunctionType else None
     filename = code.co_filename if code is not None else ""
     if not filename.startswith(_CONVKIT_DIR) or filename.startswith(_GRADING_DIR):
         raise GradingFailure(

@@ -21,11 +21,9 @@ them (so that both networks would agree on anything) fails every check.
 
 from __future__ import annotations
 
-import os
-
 # Bound at import (before any student code runs), so a notebook that rebinds
 # builtins.type / isinstance / ... cannot change what the grader sees.
-from builtins import callable, getattr, isinstance, len, str, type  # noqa: UP029
+from builtins import getattr, isinstance, len, str, type  # noqa: UP029
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
@@ -36,11 +34,17 @@ from torch import nn
 
 from convkit.grading import _trusted as T
 from convkit.grading._rules import TORCH_LAYERS
-from convkit.grading.compare import compare_arrays, describe_call
+from convkit.grading.cases import _int
+from convkit.grading.compare import (
+    _check_reference,
+    compare_arrays,
+    describe_call,
+    require_callable,
+    student_call,
+)
 from convkit.grading.errors import GradingFailure, ShortcutError
 from convkit.grading.guard import no_shortcuts
 
-_CONVKIT_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
 # (ctor args, ctor kwargs, input shape): one module to build and one input to feed it.
 ModuleCase = tuple[tuple[Any, ...], dict[str, Any], tuple[int, ...]]
 WHAT = ("params", "shapes", "outputs")
@@ -73,18 +77,6 @@ def _assert_torch_intact() -> None:
             )
 
 
-def _check_reference(reference_build: Any, name: str) -> None:
-    """The reference must be convkit's own function or class (not rebound by the notebook)."""
-    target = reference_build.__init__ if isinstance(reference_build, type) else reference_build
-    code = getattr(target, "__code__", None)
-    filename = getattr(code, "co_filename", "") or ""
-    if not filename.startswith(_CONVKIT_DIR):
-        raise GradingFailure(
-            f"the reference for {name} is not convkit's own code: something in this notebook "
-            "replaced it. Remove that code, restart the kernel and run all cells."
-        )
-
-
 def _convkit_classes(module: nn.Module) -> list[str]:
     """Names of classes from convkit among the layers of ``module`` (and their bases)."""
     found = []
@@ -97,18 +89,8 @@ def _convkit_classes(module: nn.Module) -> list[str]:
 
 def _build_student(build: Any, args: tuple, kwargs: dict, call: str, name: str) -> nn.Module:
     """Call the student's constructor under the guard; a clear failure for each problem."""
-    try:
-        with no_shortcuts(allow=(TORCH_LAYERS,)):
-            module = build(*args, **kwargs)
-    except ShortcutError as exc:
-        raise ShortcutError(f"{call}: not accepted: {exc}") from None
-    except NotImplementedError:
-        raise GradingFailure(
-            f"{name} is not written yet: {call} raised NotImplementedError. "
-            "Replace the `raise NotImplementedError()` line with your code."
-        ) from None
-    except Exception as exc:
-        raise GradingFailure(f"{call} raised {type(exc).__name__}: {exc}") from exc
+    with student_call(name, call), no_shortcuts(allow=(TORCH_LAYERS,)):
+        module = build(*args, **kwargs)
     if not isinstance(module, nn.Module):
         raise GradingFailure(f"{call} returned {T._short_type(module)}, not a torch.nn.Module")
     borrowed = _convkit_classes(module)
@@ -222,11 +204,7 @@ def check_module(
     T.assert_numpy_intact()
     _assert_torch_intact()
     name = name or getattr(reference_build, "__name__", "network")
-    if not callable(student_build):
-        raise GradingFailure(
-            f"{name} is {T._short_type(student_build)}, not a function or class: run the cell "
-            f"that defines {name} (and do not reuse the name for something else)."
-        )
+    require_callable(student_build, name, "a function or class")
     _check_reference(reference_build, name)
     gen = torch.Generator().manual_seed(seed)
     checked = 0
@@ -247,8 +225,7 @@ def check_module(
                     "copies of one network built in advance would; build and initialise a new "
                     "network on every call (and do not reseed torch inside it)"
                 )
-            expected = sum(p.numel() for p in reference.parameters() if p.requires_grad)
-            got = sum(p.numel() for p in student.parameters() if p.requires_grad)
+            expected, got = param_count(reference), param_count(student)
             if got != expected:
                 raise GradingFailure(f"{call}: expected {expected:,} parameters, got {got:,}")
             continue
@@ -293,10 +270,6 @@ def check_module(
                 raise GradingFailure(f"{label}, with convkit's weights loaded: {problem}")
     if checked == 0:
         raise GradingFailure(f"no test cases were given for {name} (a bug in the test)")
-
-
-def _int(rng: np.random.Generator, low: int, high: int) -> int:
-    return int(rng.integers(low, high + 1))
 
 
 def module_cases(kind: str, n: int, seed: int) -> list[ModuleCase]:

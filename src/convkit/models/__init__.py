@@ -27,7 +27,7 @@ from .modern import (
     patchify,
 )
 from .resnet import BasicBlock, Bottleneck, resnet, resnet18, resnet50
-from .summary import LayerRow, count_params, format_summary, layer_summary
+from .summary import LayerRow, count_params, format_summary, layer_summary, weight_depth
 from .vgg import VGG16_BLOCKS, vgg16, vgg_block
 
 __all__ = [
@@ -66,4 +66,5 @@ __all__ = [
     "resnet50",
     "vgg16",
     "vgg_block",
+    "weight_depth",
 ]

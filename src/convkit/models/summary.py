@@ -8,7 +8,9 @@ from typing import NamedTuple
 import torch
 from torch import nn
 
-__all__ = ["LayerRow", "count_params", "format_summary", "layer_summary"]
+from ..torch_context import eval_mode
+
+__all__ = ["LayerRow", "count_params", "format_summary", "layer_summary", "weight_depth"]
 
 
 class LayerRow(NamedTuple):
@@ -93,12 +95,10 @@ def layer_summary(model: nn.Module, input_shape: Sequence[int]) -> list[LayerRow
         for name, module in model.named_modules()
         if name and not any(True for _ in module.children())
     ]
-    was_training = model.training
     try:
-        model.eval()
         param = next(model.parameters(), None)
         dtype = param.dtype if param is not None else torch.float32
-        with torch.no_grad():
+        with eval_mode(model), torch.no_grad():
             model(torch.zeros((1, *shape), dtype=dtype))
     except RuntimeError as exc:
         raise ValueError(
@@ -107,7 +107,6 @@ def layer_summary(model: nn.Module, input_shape: Sequence[int]) -> list[LayerRow
     finally:
         for handle in handles:
             handle.remove()
-        model.train(was_training)
     return rows
 
 
@@ -136,3 +135,23 @@ def format_summary(rows: Sequence[LayerRow]) -> str:
 
     rule = "-" * (sum(widths) + 6)
     return "\n".join([fmt(header), rule, *(fmt(line) for line in body), rule, fmt(total)])
+
+
+def weight_depth(model: nn.Module) -> int:
+    """Depth as papers count it: the layers with weights (Conv2d, Linear) on the longest
+    path from input to output of ``model``'s traced graph (branches side by side count
+    once). Works on the meta device. Example: LeNet-5 5, VGG-16 16, ResNet-50 50.
+    """
+    import torch.fx
+
+    model = _check_module("weight_depth", model)
+    graph = torch.fx.symbolic_trace(model)
+    modules = dict(graph.named_modules())
+    depth: dict[torch.fx.Node, int] = {}
+    for node in graph.graph.nodes:
+        before = max((depth[arg] for arg in node.all_input_nodes), default=0)
+        weighted = node.op == "call_module" and isinstance(
+            modules[node.target], nn.Conv2d | nn.Linear
+        )
+        depth[node] = before + int(weighted)
+    return max(depth.values())

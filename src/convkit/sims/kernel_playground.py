@@ -9,7 +9,7 @@ import traitlets
 
 from convkit.correlation import correlate2d
 from convkit.sims._base import SimWidget
-from convkit.sims._validate import as_json_numbers, finite_floats
+from convkit.sims._validate import as_json_numbers, finite_floats, named_kernels
 
 _MAX_SIDE = 160  # image pixels per side: keeps the embedded state small
 _MAX_KERNEL = 7
@@ -41,18 +41,7 @@ class KernelPlayground(SimWidget):
         img = finite_floats("image", image, 2)
         if max(img.shape) > _MAX_SIDE:
             raise ValueError(f"image: at most {_MAX_SIDE} pixels per side, got {img.shape}")
-        if not isinstance(kernels, Mapping) or not kernels:
-            raise TypeError("kernels must be a non-empty mapping name -> 2-D kernel")
-        checked = {}
-        for name, values in kernels.items():
-            if not isinstance(name, str) or not name.strip():
-                raise TypeError(f"kernel names must be non-empty strings, got {name!r}")
-            ker = finite_floats(f"kernels[{name!r}]", values, 2)
-            if max(ker.shape) > _MAX_KERNEL:
-                raise ValueError(f"kernels[{name!r}]: at most {_MAX_KERNEL}x{_MAX_KERNEL}")
-            if ker.shape[0] > img.shape[0] or ker.shape[1] > img.shape[1]:
-                raise ValueError(f"kernels[{name!r}] {ker.shape} does not fit the image")
-            checked[name] = as_json_numbers(ker)
+        checked = named_kernels(kernels, img.shape, _MAX_KERNEL)
         first = next(iter(checked))
         chosen = first if selected is None else selected
         if chosen not in checked:
