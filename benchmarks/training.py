@@ -3,11 +3,11 @@
 Run with ``make bench`` (or ``python benchmarks/training.py``). 2 threads for both
 libraries, float32. Two parts:
 
-1. torch (``convkit.train.fit`` with ``convkit.train.RECIPES``): seconds per epoch,
+1. torch (``convkit.training.fit`` with ``convkit.training.RECIPES``): seconds per epoch,
    training seconds until the test accuracy first reaches the target, best accuracy.
    Targets: "plain" reaches 97 % within 10 s of training; "shift" (random shifts of
    up to 2 pixels) reaches 98 % within 20 s.
-2. pure numpy (``convkit.numpy_net.fit_numpy``): seconds per epoch as a ratio to
+2. pure numpy (``convkit.training.fit_numpy``): seconds per epoch as a ratio to
    torch's, measured in the same run (epochs of the two alternate, medians);
    target ratio <= 1.7.
 
@@ -28,9 +28,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _timing import Row, print_table
 
 from convkit.data import load_mnist
-from convkit.models import digit_cnn
-from convkit.numpy_net import fit_numpy
-from convkit.train import RECIPES, fit, seed_everything
+from convkit.nn.models import digit_cnn
+from convkit.training import RECIPES, fit, fit_numpy, seed_everything
 
 THREADS = 2
 #: recipe -> (test accuracy to reach, within this many training seconds)

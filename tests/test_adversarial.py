@@ -1,4 +1,4 @@
-"""convkit.adversarial: FGSM on tiny models whose gradients we can write by hand."""
+"""convkit.lessons.adversarial: FGSM on tiny models whose gradients we can write by hand."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import pytest
 import torch
 from torch import nn
 
-from convkit.adversarial import (
+from convkit.lessons.adversarial import (
     Flip,
     accuracy_under_attack,
     accuracy_under_noise,

@@ -10,8 +10,8 @@ import subprocess
 
 import pytest
 
-from convkit.models import digit_cnn, layer_summary
-from convkit.receptive import measured_receptive_field
+from convkit.lessons.receptive_fields import measured_receptive_field
+from convkit.nn.models import digit_cnn, layer_summary
 from convkit.sims import ArchitectureSim
 from convkit.sims._base import esm_source
 from convkit.sims.architecture import LIMITS, architecture_layers, architecture_model

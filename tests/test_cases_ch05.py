@@ -4,7 +4,7 @@ import pytest
 
 import convkit
 from convkit.grading import random_cases
-from convkit.shapes_trace import shape_trace
+from convkit.shapes.trace import shape_trace
 
 
 def test_output_size_cases_fit_and_vary():

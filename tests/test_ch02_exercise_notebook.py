@@ -10,7 +10,7 @@ import nbformat
 import numpy as np
 import pytest
 
-import convkit.filters
+import convkit.lessons.filters
 from convkit.grading import GradingFailure, ShortcutError
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -113,9 +113,9 @@ def test_hidden_tests_refuse_the_references(capsys) -> None:
     namespace, hidden = _answers_namespace()
     cheating = dict(
         namespace,
-        apply_filter_bank=convkit.filters.apply_filter_bank,
-        learn_kernel=convkit.filters.learn_kernel,
-        horizontal_edge_kernel=lambda: convkit.filters.named_kernel("sobel_y"),
+        apply_filter_bank=convkit.lessons.filters.apply_filter_bank,
+        learn_kernel=convkit.lessons.filters.learn_kernel,
+        horizontal_edge_kernel=lambda: convkit.lessons.filters.named_kernel("sobel_y"),
     )
     results = _run(hidden, cheating)
     assert all(isinstance(exc, ShortcutError) for exc in results.values()), results

@@ -7,7 +7,7 @@ import pytest
 import torch
 from matplotlib.figure import Figure
 
-from convkit.degradation import (
+from convkit.lessons.degradation import (
     DeepStack,
     activation_gradient_norms,
     gradient_norms_per_layer,

@@ -1,4 +1,4 @@
-"""Unit and property tests for convkit.dense (conv1d_matrix, shift2d, equivariance_error)."""
+"""Unit and property tests for convkit.lessons.equivariance and shift2d."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from convkit import conv1d
-from convkit.dense import conv1d_matrix, equivariance_error, shift2d
+from convkit.lessons.equivariance import conv1d_matrix, equivariance_error, shift2d
 
 
 def torch_conv1d(x: np.ndarray, w: np.ndarray, stride: int, padding: int) -> np.ndarray:

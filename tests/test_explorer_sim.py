@@ -11,7 +11,7 @@ import torch
 import torch.nn.functional as F
 
 from convkit import conv2d, output_size, pad2d
-from convkit.filters import named_kernel
+from convkit.lessons.filters import named_kernel
 from convkit.sims import ConvExplorerSim
 from convkit.sims._base import esm_source
 from convkit.sims.explorer import DEFAULT_IMAGE, MAX_STRIDE, default_kernels

@@ -1,4 +1,4 @@
-"""Tests for convkit.filters: named kernels, filter banks, edge checks, kernel learning."""
+"""Tests for convkit.lessons.filters: named kernels, filter banks, edge checks, kernel learning."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from convkit import correlate2d
-from convkit.filters import (
+from convkit.lessons.filters import (
     apply_filter_bank,
     apply_filter_bank_loops,
     fit_kernel,

@@ -25,7 +25,7 @@ import torch.nn.functional as F
 from numpy.lib.stride_tricks import sliding_window_view
 
 import convkit
-import convkit.dense
+import convkit.lessons.equivariance
 from convkit import conv2d as aliased_reference_conv2d  # an alias made before grading
 from convkit.grading import (
     GradingFailure,
@@ -382,7 +382,7 @@ def via_function_copy(image, kernel):
 
 
 def via_renamed_code(image, kernel):
-    import convkit.correlation as module
+    import convkit.ops.correlation as module
 
     helper = module._correlate  # the reference's worker, disguised as the student's own
     code = helper.__code__.replace(co_filename="my_notebook.py", co_name="mine")
@@ -391,7 +391,7 @@ def via_renamed_code(image, kernel):
 
 
 def via_exec_of_source(image, kernel):
-    import convkit.correlation as module
+    import convkit.ops.correlation as module
 
     namespace = {"__name__": "my_copy", "__package__": "convkit"}
     exec(compile(inspect.getsource(module), "my_copy.py", "exec"), namespace)
@@ -668,19 +668,19 @@ def test_allow_lets_an_exercise_use_a_named_reference():
         return convkit.correlate2d(a, kernel)
 
     def student_error(op, x, dy, dx, margin):
-        a = op(convkit.dense.shift2d(x, dy, dx))
-        b = convkit.dense.shift2d(op(x), dy, dx)
+        a = op(convkit.lessons.equivariance.shift2d(x, dy, dx))
+        b = convkit.lessons.equivariance.shift2d(op(x), dy, dx)
         inner = (..., slice(margin, a.shape[-2] - margin), slice(margin, a.shape[-1] - margin))
         return float(np.max(np.abs(a[inner] - b[inner])))
 
     cases = [((blur, image, 1, 1, 1), {})]
     # shift2d is one of the references of this very assignment: refused ...
     with pytest.raises(ShortcutError, match="shift2d"):
-        check_function(student_error, convkit.dense.equivariance_error, cases,
+        check_function(student_error, convkit.lessons.equivariance.equivariance_error, cases,
                        allow=(convkit.correlate2d,))
     # ... the operation under test, correlate2d, is allowed and runs with its internals
-    check_function(student_error, convkit.dense.equivariance_error, cases,
-                   allow=(convkit.correlate2d, convkit.dense.shift2d))
+    check_function(student_error, convkit.lessons.equivariance.equivariance_error, cases,
+                   allow=(convkit.correlate2d, convkit.lessons.equivariance.shift2d))
 
 
 def test_no_shortcuts_context_manager_directly():
@@ -707,9 +707,11 @@ def test_random_cases_are_reproducible_and_valid(kind):
 
     assert summary(first) == summary(again)
     assert summary(first) != summary(other)
-    reference = {"linear_params": convkit.linear_params, "conv2d_params": convkit.conv2d_params,
-                 "conv1d_matrix": convkit.dense.conv1d_matrix, "shift2d": convkit.dense.shift2d,
-                 "equivariance_error": convkit.dense.equivariance_error,
+    reference = {"linear_params": convkit.linear_params,
+                 "conv2d_params": convkit.conv2d_params,
+                 "conv1d_matrix": convkit.lessons.equivariance.conv1d_matrix,
+                 "shift2d": convkit.shift2d,
+                 "equivariance_error": convkit.lessons.equivariance.equivariance_error,
                  "correlate2d": convkit.correlate2d, "convolve2d": convkit.convolve2d,
                  "conv1d": convkit.conv1d, "conv2d": convkit.conv2d}[kind]
     for args, kwargs in first:  # every case is valid input for the reference
@@ -723,14 +725,14 @@ def test_random_cases_rejects_unknown_kind():
 
 def test_equivariance_cases_tell_right_from_wrong():
     cases = random_cases("equivariance_error", n=25, seed=1006)
-    values = [convkit.dense.equivariance_error(*args, **kw) for args, kw in cases]
+    values = [convkit.lessons.equivariance.equivariance_error(*args, **kw) for args, kw in cases]
     assert any(v > 1e-3 for v in values) and any(v < 1e-12 for v in values)
 
     def always_zero(op, x, dy, dx, margin):
         return 0.0
 
     with pytest.raises(GradingFailure, match="expected"):
-        check_function(always_zero, convkit.dense.equivariance_error, cases)
+        check_function(always_zero, convkit.lessons.equivariance.equivariance_error, cases)
 
 
 # -- the assignments ------------------------------------------------------------------
@@ -850,9 +852,9 @@ def test_hidden_tests_refuse_the_reference(name, capsys):
     cheats = {
         "linear_params": convkit.linear_params,
         "conv2d_params": convkit.conv2d_params,
-        "conv1d_matrix": convkit.dense.conv1d_matrix,
-        "shift2d": convkit.dense.shift2d,
-        "equivariance_error": convkit.dense.equivariance_error,
+        "conv1d_matrix": convkit.lessons.equivariance.conv1d_matrix,
+        "shift2d": convkit.lessons.equivariance.shift2d,
+        "equivariance_error": convkit.lessons.equivariance.equivariance_error,
         "conv1d": convkit.conv1d,
         "correlate2d": convkit.correlate2d,
         "convolve2d": convkit.convolve2d,

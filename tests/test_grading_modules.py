@@ -11,7 +11,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-import convkit.models as ck
+import convkit.nn.models as ck
 from convkit.grading import GradingFailure, ShortcutError, no_shortcuts
 from convkit.grading._rules import TORCH_LAYERS
 from convkit.grading.modules import check_module, module_cases, param_count
@@ -131,7 +131,7 @@ def test_convkit_networks_are_refused() -> None:
             self.inner = copy.deepcopy(prebuilt)
 
     prebuilt = ck.BasicBlock(2, 2)
-    with pytest.raises(ShortcutError, match=r"convkit's convkit\.models\.resnet\.BasicBlock"):
+    with pytest.raises(ShortcutError, match=r"convkit's convkit\.nn\.models\.resnet\.BasicBlock"):
         check_module(Wraps, ck.BasicBlock, [((2, 2), {}, (1, 2, 4, 4))], what="params")
 
 

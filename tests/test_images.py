@@ -1,11 +1,11 @@
-"""Tests for convkit.images: the offline sample photo and neighbour correlations."""
+"""Tests for convkit.data.photos: the offline sample photo and neighbour correlations."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from convkit.images import neighbour_correlation, sample_photo
+from convkit.data.photos import neighbour_correlation, sample_photo
 
 
 def test_sample_photo_shapes_and_range() -> None:

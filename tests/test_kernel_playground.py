@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from convkit import correlate2d
-from convkit.filters import named_kernel
+from convkit.lessons.filters import named_kernel
 from convkit.sims import KernelPlayground
 from convkit.sims._base import esm_source
 

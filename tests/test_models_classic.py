@@ -1,4 +1,4 @@
-"""The famous architectures in convkit.models: parameter counts, shapes and building blocks.
+"""The famous architectures in convkit.nn.models: parameter counts, shapes and building blocks.
 
 Large models are built on the "meta" device: parameters have shapes but no
 storage, so counting them and tracing a 224x224 forward pass costs almost nothing.
@@ -8,7 +8,7 @@ import pytest
 import torch
 from torch import nn
 
-from convkit.models import (
+from convkit.nn.models import (
     C3_CONNECTIONS,
     DIGIT_BITMAPS,
     BasicBlock,

@@ -1,4 +1,4 @@
-"""convkit.models.modern: patch embedding = conv = reshape + linear, the ConvNeXt block,
+"""convkit.nn.models.modern: patch embedding = conv = reshape + linear, the ConvNeXt block,
 depthwise-separable parameter counts."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from convkit import conv2d_params
-from convkit.models.modern import (
+from convkit.nn.models.modern import (
     ConvNeXtBlock,
     DepthwiseSeparableConv2d,
     PatchEmbedding,
@@ -182,7 +182,7 @@ def test_depthwise_separable_bad_input() -> None:
 @pytest.mark.parametrize("kind", ["patchify", "patch_embed", "depthwise_separable_params"])
 def test_random_cases_fit_the_references(kind) -> None:
     from convkit.grading import random_cases
-    from convkit.models import modern
+    from convkit.nn.models import modern
 
     reference = getattr(modern, kind)
     cases = random_cases(kind, n=40, seed=5)

@@ -1,4 +1,4 @@
-"""convkit.models: digit_cnn's layers and shapes, count_params, layer_summary, format_summary."""
+"""convkit.nn.models: digit_cnn's layers and shapes, count_params, layer_summary, format_summary."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import pytest
 import torch
 from torch import nn
 
-from convkit.models import (
+from convkit.nn.models import (
     LayerRow,
     count_params,
     digit_cnn,
@@ -115,7 +115,7 @@ def test_format_summary_table() -> None:
 
 
 def test_weight_depth_counts_weighted_layers_on_the_longest_path() -> None:
-    from convkit.models import (
+    from convkit.nn.models import (
         BasicBlock,
         alexnet,
         googlenet,

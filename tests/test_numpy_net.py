@@ -8,23 +8,22 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from torch import nn
 
-from convkit.conv_layer_fast import (
+from convkit.data import Digits
+from convkit.nn.models import digit_cnn
+from convkit.nn.numpy_net import (
+    Adam,
+    MaxPool2dLayer,
+    NumpyNet,
+    softmax_cross_entropy,
+)
+from convkit.ops.conv_cached import (
     BufferPool,
     conv2d_backward_cached,
     conv2d_forward_cached,
 )
-from convkit.data import Digits
-from convkit.history import History
-from convkit.models import digit_cnn
-from convkit.numpy_net import (
-    Adam,
-    MaxPool2dLayer,
-    NumpyNet,
-    ShardedStep,
-    fit_numpy,
-    softmax_cross_entropy,
-)
-from convkit.train import fit
+from convkit.training import fit, fit_numpy
+from convkit.training.history import History
+from convkit.training.numpy_trainer import ShardedStep
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
@@ -280,7 +279,7 @@ def test_fit_numpy_history_and_arguments():
 def test_fit_numpy_learns_real_digits():
     """Three numpy epochs of the "plain" recipe on the real 4,000/1,000 split: >= 95 %."""
     from convkit.data import load_mnist
-    from convkit.train import RECIPES
+    from convkit.training import RECIPES
 
     recipe = dict(RECIPES["plain"], epochs=3)
     torch.manual_seed(0)

@@ -1,4 +1,4 @@
-"""Tests for convkit.plots: each helper returns a figure holding the right content."""
+"""Tests for convkit.viz.plots: each helper returns a figure holding the right content."""
 
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ from matplotlib.figure import Figure
 from matplotlib.image import AxesImage
 from matplotlib.patches import Rectangle
 
-from convkit import plots
-from convkit.dense import conv1d_matrix
+from convkit.lessons.equivariance import conv1d_matrix
+from convkit.viz import plots
 
 
 def texts(ax) -> list[str]:

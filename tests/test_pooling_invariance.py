@@ -1,11 +1,11 @@
-"""Unit tests for convkit.pooling_invariance (chapter 4's measurements)."""
+"""Unit tests for convkit.lessons.pooling_invariance (chapter 4's measurements)."""
 
 import numpy as np
 import pytest
 import torch
 
 from convkit import linear_params, max_pool2d
-from convkit.pooling_invariance import (
+from convkit.lessons.pooling_invariance import (
     DIRECTIONS,
     POOLINGS,
     head_param_counts,

@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from convkit import receptive_field
-from convkit.receptive import gradient_footprint, measured_receptive_field
+from convkit.lessons.receptive_fields import gradient_footprint, measured_receptive_field
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 

@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from torch import nn
 
-from convkit.scratch import UnfoldConv2d
+from convkit.nn.unfold_conv import UnfoldConv2d
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 

@@ -5,7 +5,7 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from convkit.shapes_trace import shape_trace
+from convkit.shapes.trace import shape_trace
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 

@@ -1,4 +1,4 @@
-"""convkit.stride_padding: same padding, coverage counts (against torch autograd), size traces."""
+"""convkit.shapes.stride_padding: same padding, coverage counts (vs torch autograd), traces."""
 
 import numpy as np
 import pytest
@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from convkit import conv2d, output_size
-from convkit.stride_padding import coverage_count, same_padding, size_trace
+from convkit.shapes.stride_padding import coverage_count, same_padding, size_trace
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 

@@ -3,7 +3,7 @@
 import matplotlib
 import pytest
 
-from convkit.timing import (
+from convkit.lessons.timing import (
     DEFAULT_CASES,
     METHODS,
     ConvCase,

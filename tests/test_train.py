@@ -1,4 +1,4 @@
-"""convkit.train: fit, evaluate, predict, shift_images, seed_everything (tiny, fast runs)."""
+"""convkit.training: fit, evaluate, predict, shift_images, seed_everything (tiny, fast runs)."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ import torch
 from torch import nn
 
 from convkit.data import Digits, load_mnist
-from convkit.history import History
-from convkit.models import digit_cnn
-from convkit.train import RECIPES, evaluate, fit, predict, seed_everything, shift_images
+from convkit.nn.models import digit_cnn
+from convkit.training import RECIPES, evaluate, fit, predict, seed_everything, shift_images
+from convkit.training.history import History
 
 
 @pytest.fixture(scope="module")
@@ -245,7 +245,7 @@ def test_digit_cnn_reaches_95_percent_on_the_default_split() -> None:
 def test_training_figures_have_titles_and_content(small: Digits) -> None:
     from matplotlib.figure import Figure
 
-    from convkit.train_plots import (
+    from convkit.viz.training import (
         confusion_matrix,
         plot_confusion,
         plot_history,
@@ -281,7 +281,7 @@ def test_training_figures_have_titles_and_content(small: Digits) -> None:
 
 
 def test_training_figures_edge_cases_and_errors(small: Digits) -> None:
-    from convkit.train_plots import (
+    from convkit.viz.training import (
         confusion_matrix,
         plot_history,
         show_feature_maps,
@@ -308,7 +308,7 @@ def test_training_figures_edge_cases_and_errors(small: Digits) -> None:
 
 
 def test_default_threads_reads_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    from convkit.train import default_threads
+    from convkit.training import default_threads
 
     monkeypatch.delenv("CONVKIT_THREADS", raising=False)
     assert default_threads() == 2

@@ -1,33 +1,35 @@
-"""convkit: the course's shared package (reference operations and more).
+"""convkit: the course's shared package.
 
-The reference operations are plain numpy (float32 in -> float32 out, float64 ->
-float64, integers and lists -> float64) and follow ``torch.nn.functional`` for
-names, argument order, shapes and semantics. One idea per module:
+The names here are the reference operations: plain numpy (float32 in -> float32
+out, float64 -> float64, integers and lists -> float64), following
+``torch.nn.functional`` for names, argument order, shapes and semantics.
 
-- ``convkit.padding``: :func:`pad2d`, padding the last two axes.
-- ``convkit.correlation``: :func:`correlate2d` and :func:`convolve2d`, the
-  cross-correlation / convolution of one image with one kernel.
-- ``convkit.conv1d``: :func:`conv1d`, 1-D convolution layers.
-- ``convkit.conv2d``: :func:`conv2d_naive` (the formula as loops) and
-  :func:`conv2d` (the same contract, vectorised: im2col + one batched matrix product).
-- ``convkit.im2col``: :func:`im2col`, unfolding windows into columns (torch's ``unfold``).
-- ``convkit.conv_backward``: :func:`conv2d_backward`, the gradients of conv2d
-  (matrix products plus col2im).
-- ``convkit.pooling``: :func:`max_pool2d`, :func:`avg_pool2d`,
-  :func:`global_avg_pool2d` and :func:`max_pool2d_backward`.
-- ``convkit.shapes``: :func:`output_size`, :func:`conv2d_params`,
-  :func:`linear_params` and :func:`receptive_field`, the shape arithmetic.
-- ``convkit._checks`` (private): the argument validation every operation shares.
+The package is layered, one layer per folder (``src/convkit/README.md`` says which
+layer may import which; ``make lint`` checks it with import-linter):
+
+- ``ops``: the numpy operations (padding, correlation, convolutions, im2col,
+  backward passes, pooling, shifts); ``shapes``: output sizes, parameter counts,
+  receptive fields; ``data``: offline MNIST and photos.
+- ``nn``: torch models, ``UnfoldConv2d`` and the numpy network.
+- ``training``: the torch and numpy trainers, augmentation, history.
+- ``lessons``: the chapters' measurements; ``viz``: figures; ``sims``: the book's
+  simulations and quick checks.
+- ``grading`` (hidden-test helpers), ``course`` (nbgrader commands), ``book`` (the build).
+- ``_checks`` (argument validation) and ``_env`` (thread settings) sit below all.
 """
 
-from .conv1d import conv1d
-from .conv2d import conv2d, conv2d_naive
-from .conv_backward import conv2d_backward
-from .correlation import convolve2d, correlate2d
-from .im2col import im2col
-from .padding import pad2d
-from .pooling import avg_pool2d, global_avg_pool2d, max_pool2d, max_pool2d_backward
-from .shapes import conv2d_params, linear_params, output_size, receptive_field
+from convkit._legacy import install_legacy_paths
+from convkit.ops.conv1d import conv1d
+from convkit.ops.conv2d import conv2d, conv2d_naive
+from convkit.ops.conv_backward import conv2d_backward
+from convkit.ops.correlation import convolve2d, correlate2d
+from convkit.ops.im2col import im2col
+from convkit.ops.padding import pad2d
+from convkit.ops.pooling import avg_pool2d, global_avg_pool2d, max_pool2d, max_pool2d_backward
+from convkit.ops.shift import shift2d
+from convkit.shapes import conv2d_params, linear_params, output_size, receptive_field
+
+install_legacy_paths()
 
 __all__ = [
     "avg_pool2d",
@@ -46,4 +48,5 @@ __all__ = [
     "output_size",
     "pad2d",
     "receptive_field",
+    "shift2d",
 ]

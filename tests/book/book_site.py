@@ -24,7 +24,7 @@ SIM_IDS = {
     "ConnectivitySim": "convkit.sims.connectivity.ConnectivitySim",
     "Slide1DSim": "convkit.sims.sliding.Slide1DSim",
     "Slide2DSim": "convkit.sims.sliding.Slide2DSim",
-    "QuickCheck": "convkit.quickcheck.QuickCheck",
+    "QuickCheck": "convkit.sims.quickcheck.QuickCheck",
 }
 SIM_KIND = {  # the data-sim attribute each ES module puts on its root element
     "ConnectivitySim": "connectivity",

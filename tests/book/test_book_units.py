@@ -13,10 +13,11 @@ import numpy as np
 import pytest
 from book_site import ROOT, chapter_docnames, toc_docnames
 
-from convkit import book, book_assets
-from convkit.quickcheck import QuickCheck, quick_check
+from convkit.book import assets as book_assets
+from convkit.book import builder as book
 from convkit.sims import ConnectivitySim, Slide1DSim, Slide2DSim
 from convkit.sims._base import esm_source
+from convkit.sims.quickcheck import QuickCheck, quick_check
 
 
 def test_sims_embed_their_module_and_state() -> None:
@@ -162,7 +163,7 @@ def test_vendor_pins_are_exact_and_checked(tmp_path: Path) -> None:
 def test_config_keeps_vendored_assets_out_of_static() -> None:
     assert not (ROOT / "_static").exists() or not any((ROOT / "_static").rglob("*.js"))
     config = (ROOT / "_config.yml").read_text()
-    assert "convkit.book_sphinx" in config
+    assert "convkit.book.sphinx_ext" in config
     assert "nb_execution_raise_on_error: true" in config
     assert "execute_notebooks: cache" in config
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
-from convkit.book_sphinx import _after_numbering, _before_numbering
+from convkit.book.sphinx_ext import _after_numbering, _before_numbering
 
 
 def _env() -> SimpleNamespace:

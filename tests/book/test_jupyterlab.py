@@ -13,7 +13,7 @@ pytestmark = pytest.mark.slow
 
 CELLS = [
     "from convkit.sims import Slide1DSim\nsim = Slide1DSim([1, 2, 3, 4, 5], [1, 0, -1])\nsim",
-    "from convkit.quickcheck import quick_check\n"
+    "from convkit.sims.quickcheck import quick_check\n"
     "quick_check('Pick $7$', ['$6$', '$7$'], 1, 'It is $7$.')",
     "print('position', sim.position)",
 ]

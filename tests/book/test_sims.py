@@ -8,7 +8,7 @@ import pytest
 from book_site import HTML_DIR, REQUIRED_SIMS, SIM_KIND, shown, sims_in, sources_using, toc_docnames
 
 from convkit import conv1d, conv2d_params, correlate2d, linear_params
-from convkit.dense import conv1d_matrix
+from convkit.lessons.equivariance import conv1d_matrix
 
 pytestmark = pytest.mark.slow
 

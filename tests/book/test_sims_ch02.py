@@ -109,7 +109,7 @@ def test_playground_presets_and_typing_match_convkit(visit, docname: str) -> Non
 
 LAB_CELLS = [
     "import numpy as np\n"
-    "from convkit.filters import named_kernel\n"
+    "from convkit.lessons.filters import named_kernel\n"
     "from convkit.sims import KernelPlayground\n"
     "image = np.add.outer(np.arange(8.0), np.arange(9.0) ** 2) / 10\n"
     "sim = KernelPlayground(image, kernels={'blur': named_kernel('box_blur'),\n"

@@ -9,7 +9,7 @@ import pytest
 from book_site import HTML_DIR, embedded_views, sources_using, toc_docnames
 
 from convkit import output_size
-from convkit.stride_padding import coverage_count
+from convkit.shapes.stride_padding import coverage_count
 
 pytestmark = pytest.mark.slow
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 from book_site import HTML_DIR, embedded_views, sources_using, toc_docnames
 
-from convkit.models import digit_cnn, layer_summary
+from convkit.nn.models import digit_cnn, layer_summary
 from convkit.sims.architecture import architecture_layers, architecture_model
 
 pytestmark = pytest.mark.slow
@@ -125,7 +125,7 @@ def test_architecture_sim_matches_convkit(visit, docname: str) -> None:
 
 
 def test_digit_network_settings_match_digit_cnn(visit) -> None:
-    """The chapter's second diagram is convkit.models.digit_cnn, layer by layer."""
+    """The chapter's second diagram is convkit.nn.models.digit_cnn, layer by layer."""
     if CHAPTER not in toc_docnames():
         pytest.skip(f"{CHAPTER} is not in the toc yet")
     result = visit(CHAPTER)

@@ -11,7 +11,7 @@ import pytest
 from book_site import HTML_DIR, embedded_views, sources_using, toc_docnames
 
 from convkit import output_size
-from convkit.models import patchify
+from convkit.nn.models import patchify
 from convkit.sims import PatchGridSim
 
 pytestmark = pytest.mark.slow

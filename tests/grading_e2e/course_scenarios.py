@@ -148,12 +148,12 @@ def defined_functions(code: str) -> list[str]:
 def reference_location(name: str) -> str:
     """The convkit module that holds the reference function ``name``."""
     import convkit
-    import convkit.dense
+    import convkit.lessons.equivariance
 
     if hasattr(convkit, name):
         return "convkit"
-    if hasattr(convkit.dense, name):
-        return "convkit.dense"
+    if hasattr(convkit.lessons.equivariance, name):
+        return "convkit.lessons.equivariance"
     raise LookupError(f"convkit has no reference named {name}")
 
 

@@ -23,17 +23,17 @@ LEAST_SQUARES = "s22-learn-kernel-least-squares"
 
 REFERENCE_ANSWERS = {
     "ch02-bank-solution": (
-        "import convkit.filters as _f\n"
+        "import convkit.lessons.filters as _f\n"
         "def apply_filter_bank(image, kernels):\n"
         "    return _f.apply_filter_bank(image, kernels)\n"
     ),
     "ch02-edge-solution": (
-        "import convkit.filters as _f\n"
+        "import convkit.lessons.filters as _f\n"
         "def horizontal_edge_kernel():\n"
         "    return _f.named_kernel('sobel_y')\n"
     ),
     "ch02-learn-solution": (
-        "import convkit.filters as _f\n"
+        "import convkit.lessons.filters as _f\n"
         "def learn_kernel(inputs, outputs, kernel_size, steps, lr):\n"
         "    return _f.learn_kernel(inputs, outputs, kernel_size, steps, lr)\n"
     ),

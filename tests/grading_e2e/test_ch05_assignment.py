@@ -32,7 +32,7 @@ RAISE_BLOCK = """    if span > padded:
         )
     return (padded - span) // stride + 1"""
 CALLS_REF_SOLUTION = """
-import convkit.shapes_trace as _ck_trace
+import convkit.shapes.trace as _ck_trace
 
 def shape_trace(input_shape, layers):
     return _ck_trace.shape_trace(input_shape, layers)

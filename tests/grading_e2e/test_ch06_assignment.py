@@ -32,7 +32,7 @@ NET_HIDDEN = ("ch06-net-hidden-structure", "ch06-net-hidden-outputs")
 TRAIN_CELLS = ("ch06-train-visible", "ch06-train-hidden")
 
 CONVKIT_NET_SOLUTION = """
-import convkit.models as _ck
+import convkit.nn.models as _ck
 
 
 def digit_cnn():
@@ -41,9 +41,9 @@ def digit_cnn():
 CACHED_NET_SOLUTION = """
 import copy
 
-import convkit.models
+import convkit.nn.models
 
-_prebuilt = convkit.models.digit_cnn()
+_prebuilt = convkit.nn.models.digit_cnn()
 
 
 def digit_cnn():
@@ -51,7 +51,7 @@ def digit_cnn():
 """
 CALLS_FIT_SOLUTION = """
 from convkit.data import Digits
-from convkit.train import fit
+from convkit.training import fit
 
 
 def train_model(model, x_train, y_train):

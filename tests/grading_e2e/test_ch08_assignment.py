@@ -27,24 +27,24 @@ UNNAMED_LENET = "s42-lenet-unnamed-layers"
 TOTAL = 10
 
 CONVKIT_LENET = """
-import convkit.models as _ck
+import convkit.nn.models as _ck
 
 
 def lenet5(form="modern", num_classes=10):
     return _ck.lenet5(form, num_classes)
 """
 CONVKIT_VGG = """
-from convkit.models import vgg_block as _vgg_block
+from convkit.nn.models import vgg_block as _vgg_block
 
 
 def vgg_block(num_convs, in_channels, out_channels):
     return _vgg_block(num_convs, in_channels, out_channels)
 """
 CONVKIT_BLOCK = """
-import convkit.models
+import convkit.nn.models
 
 
-class BasicBlock(convkit.models.BasicBlock):
+class BasicBlock(convkit.nn.models.BasicBlock):
     pass
 """
 NO_PROJECTION_BLOCK = """

@@ -23,7 +23,7 @@ EMBED_TORCH = "s31-patch-embed-calls-torch-conv"
 NO_DW_BIAS = "s32-dws-forgets-depthwise-bias"
 
 DWS_CALLS_REF_SOLUTION = """
-import convkit.models.modern as _ck_modern
+import convkit.nn.models.modern as _ck_modern
 
 
 def depthwise_separable_params(in_channels, out_channels, kernel_size, bias=True):

@@ -10,16 +10,16 @@ import argparse
 import sys
 from pathlib import Path
 
-from .autograde import DEFAULT_RUN_TIMEOUT, grade_assignment
-from .course import Course
-from .export import export_csv
-from .feedback import generate_feedback
-from .generate import ensure_in_gradebook, generate_assignment
-from .outcomes import format_summary, load_outcomes
-from .parallel import default_jobs
-from .preflight import run_preflight
-from .report import write_report
-from .validate import exercise_notebooks, validate_notebook
+from convkit.course.autograde import DEFAULT_RUN_TIMEOUT, grade_assignment
+from convkit.course.course import Course
+from convkit.course.export import export_csv
+from convkit.course.feedback import generate_feedback
+from convkit.course.generate import ensure_in_gradebook, generate_assignment
+from convkit.course.outcomes import format_summary, load_outcomes
+from convkit.course.parallel import default_jobs
+from convkit.course.preflight import run_preflight
+from convkit.course.report import write_report
+from convkit.course.validate import exercise_notebooks, validate_notebook
 
 EXIT_PREFLIGHT_FAILED = 2
 

@@ -20,13 +20,19 @@ import nbformat
 from nbgrader.api import Gradebook, InvalidEntry, MissingEntry
 from tqdm import tqdm
 
+from convkit.course.bounded import run_bounded
+from convkit.course.course import Course, graded_test_sources
+from convkit.course.outcomes import (
+    REVIEW_NOTE,
+    Outcome,
+    Reason,
+    Status,
+    classify_failure,
+    record_outcome,
+)
+from convkit.course.parallel import grade_in_pool, grade_safely
+from convkit.course.runner import NbgraderRun, run_nbgrader
 from convkit.grading.tamper_scan import scan_notebook
-
-from .bounded import run_bounded
-from .course import Course, graded_test_sources
-from .outcomes import REVIEW_NOTE, Outcome, Reason, Status, classify_failure, record_outcome
-from .parallel import grade_in_pool, grade_safely
-from .runner import NbgraderRun, run_nbgrader
 
 DEFAULT_RUN_TIMEOUT = 900.0  # seconds for one student's whole autograde run
 # A run that failed only because sqlite stayed locked beyond the URL's timeout

@@ -35,9 +35,9 @@ import time
 import traceback
 from pathlib import Path
 
-from .course import Course
-from .kernel_launcher import die_with_parent
-from .runner import NbgraderRun, _child_main
+from convkit.course.course import Course
+from convkit.course.kernel_launcher import die_with_parent
+from convkit.course.runner import NbgraderRun, _child_main
 
 _POLL_SECONDS = 0.02
 _KILL_ROUNDS = 5

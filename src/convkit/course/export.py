@@ -14,8 +14,8 @@ from pathlib import Path
 from nbgrader.api import Gradebook, MissingEntry
 from nbgrader.plugins import ExportPlugin
 
-from .course import Course
-from .outcomes import Status, load_outcomes
+from convkit.course.course import Course
+from convkit.course.outcomes import Status, load_outcomes
 
 COLUMNS = [
     "assignment",

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import nbformat
 
-from .course import Course
-from .feedback_filter import split_hidden
-from .outcomes import Status, load_outcomes
-from .runner import run_nbgrader
+from convkit.course.course import Course
+from convkit.course.feedback_filter import split_hidden
+from convkit.course.outcomes import Status, load_outcomes
+from convkit.course.runner import run_nbgrader
 
 # Hidden lines shorter than this (e.g. ")" or "x = 1") are too common to be evidence of a leak.
 MIN_EVIDENCE_LENGTH = 8

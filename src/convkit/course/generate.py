@@ -6,8 +6,8 @@ import filecmp
 import shutil
 from pathlib import Path
 
-from .course import Course
-from .runner import NbgraderRun, run_nbgrader
+from convkit.course.course import Course
+from convkit.course.runner import NbgraderRun, run_nbgrader
 
 IGNORED_NAMES = {".ipynb_checkpoints", "__pycache__", ".DS_Store"}
 

@@ -23,15 +23,11 @@ import resource
 import signal
 import sys
 
+from convkit._env import SINGLE_THREAD_ENV
+
 DEFAULT_MEMORY_LIMIT = "4GiB"
 _UNITS = {"": 1, "k": 2**10, "m": 2**20, "g": 2**30, "t": 2**40}
 _PR_SET_PDEATHSIG = 1
-SINGLE_THREAD_ENV = {
-    "OMP_NUM_THREADS": "1",  # torch's intra-op pool
-    "OPENBLAS_NUM_THREADS": "1",  # numpy's BLAS
-    "MKL_NUM_THREADS": "1",
-    "CONVKIT_THREADS": "1",  # convkit.train.default_threads
-}
 
 
 def parse_size(text: str) -> int:

@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from pathlib import Path
 
-from .course import Course
+from convkit.course.course import Course
 
 # How a graded submission's note starts when its own cells go after the grader itself.
 REVIEW_NOTE = "flagged for review"

@@ -44,8 +44,8 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 from multiprocessing.process import BaseProcess
 
-from .kernel_launcher import die_with_parent
-from .outcomes import Outcome, Reason, Status
+from convkit.course.kernel_launcher import die_with_parent
+from convkit.course.outcomes import Outcome, Reason, Status
 
 GradeOne = Callable[[str], Outcome]
 _WAIT_SECONDS = 1.0

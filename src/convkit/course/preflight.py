@@ -21,10 +21,10 @@ from pathlib import Path
 from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
 from nbgrader.api import Gradebook
 
-from .course import Course, nbgrader_env
-from .generate import release_differences, temp_course_overrides
-from .outcomes import classify_failure
-from .runner import run_nbgrader
+from convkit.course.course import Course, nbgrader_env
+from convkit.course.generate import release_differences, temp_course_overrides
+from convkit.course.outcomes import classify_failure
+from convkit.course.runner import run_nbgrader
 
 SOLUTION_STUDENT = "preflight-solution"
 RELEASE_STUDENT = "preflight-release"

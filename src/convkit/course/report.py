@@ -25,10 +25,10 @@ import nbformat
 import numpy as np
 from nbgrader.api import Gradebook
 
-from .course import Course, graded_test_sources
-from .export import GradeRow, _write, grade_rows
-from .feedback_filter import BEGIN_HIDDEN
-from .outcomes import REVIEW_NOTE, Status, load_outcomes
+from convkit.course.course import Course, graded_test_sources
+from convkit.course.export import GradeRow, _write, grade_rows
+from convkit.course.feedback_filter import BEGIN_HIDDEN
+from convkit.course.outcomes import REVIEW_NOTE, Status, load_outcomes
 
 HISTOGRAM_BINS = 10
 TEST_COLUMNS = [

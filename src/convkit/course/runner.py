@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
-from .course import Course, nbgrader_env
+from convkit.course.course import Course, nbgrader_env
 
 _POLL_SECONDS = 0.05
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from .course import Course
-from .runner import run_nbgrader
+from convkit.course.course import Course
+from convkit.course.runner import run_nbgrader
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, NamedTuple
 import traitlets
 
 from convkit.shapes import conv2d_params, linear_params, output_size, receptive_field
-from convkit.shapes_trace import shape_trace
+from convkit.shapes.trace import shape_trace
 from convkit.sims._base import SimWidget
 from convkit.sims._validate import int_at_least
 

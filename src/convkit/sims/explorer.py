@@ -12,9 +12,9 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import traitlets
 
-from convkit.conv2d import conv2d
-from convkit.filters import named_kernel
-from convkit.padding import pad2d
+from convkit.lessons.filters import named_kernel
+from convkit.ops.conv2d import conv2d
+from convkit.ops.padding import pad2d
 from convkit.shapes import output_size
 from convkit.sims._base import SimWidget
 from convkit.sims._validate import as_json_numbers, finite_floats, int_at_least, named_kernels
@@ -39,7 +39,7 @@ DEFAULT_IMAGE = np.array(
     dtype=np.float64,
 )
 
-# Button label -> convkit.filters name, in the order the buttons appear.
+# Button label -> convkit.lessons.filters name, in the order the buttons appear.
 DEFAULT_KERNELS = {
     "identity": "identity",
     "edge": "vertical_edge",

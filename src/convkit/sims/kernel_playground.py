@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import traitlets
 
-from convkit.correlation import correlate2d
+from convkit.ops.correlation import correlate2d
 from convkit.sims._base import SimWidget
 from convkit.sims._validate import as_json_numbers, finite_floats, named_kernels
 
