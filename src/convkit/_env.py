@@ -4,19 +4,15 @@
   convkit's trainers to one thread (grading kernels and the book build run
   several processes side by side on few cores).
 - :func:`default_threads`: how many threads a training run uses when not told.
-- :func:`torch_threads`: run a block with a given torch thread count, then
-  restore it.
 
-Imports only the standard library (torch lazily, inside :func:`torch_threads`).
+Imports only the standard library.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
-from contextlib import contextmanager
 
-__all__ = ["SINGLE_THREAD_ENV", "default_threads", "torch_threads"]
+__all__ = ["SINGLE_THREAD_ENV", "default_threads"]
 
 SINGLE_THREAD_ENV = {
     "OMP_NUM_THREADS": "1",  # torch's intra-op pool
@@ -38,18 +34,3 @@ def default_threads() -> int:
     if not value.isdigit() or int(value) < 1:
         raise ValueError(f"CONVKIT_THREADS must be a positive integer, got {value!r}")
     return int(value)
-
-
-@contextmanager
-def torch_threads(threads: int | None) -> Iterator[None]:
-    """Run the block with ``threads`` intra-op torch threads, restoring the old count
-    (``None``: leave the setting alone)."""
-    import torch
-
-    previous = torch.get_num_threads()
-    if threads is not None:
-        torch.set_num_threads(threads)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(previous)

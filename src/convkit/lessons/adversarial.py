@@ -28,7 +28,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from convkit.nn.modes import eval_mode
+from convkit.nn.torch_state import eval_mode
 
 __all__ = [
     "Flip",

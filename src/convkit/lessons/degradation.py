@@ -38,7 +38,7 @@ from matplotlib.figure import Figure
 from torch import nn
 
 from convkit._checks import int_at_least
-from convkit._env import torch_threads
+from convkit.nn.torch_state import torch_threads
 from convkit.viz.plots import PALETTE, TAP_COLORS, _figure, _finish, _title
 
 __all__ = [

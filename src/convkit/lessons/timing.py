@@ -129,7 +129,7 @@ def time_conv_methods(
     import torch
     from threadpoolctl import threadpool_limits
 
-    from convkit._env import torch_threads
+    from convkit.nn.torch_state import torch_threads
 
     func = "time_conv_methods"
     repeats = int_at_least(func, "repeats", repeats, 1)

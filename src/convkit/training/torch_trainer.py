@@ -25,9 +25,9 @@ import numpy as np
 import torch
 from torch import nn
 
-from convkit._env import default_threads, torch_threads
+from convkit._env import default_threads
 from convkit.data import Digits
-from convkit.nn.modes import eval_mode
+from convkit.nn.torch_state import eval_mode, torch_threads
 from convkit.training.history import History
 from convkit.training.progress import progress_bar
 

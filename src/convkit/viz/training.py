@@ -24,7 +24,7 @@ from matplotlib.figure import Figure
 from numpy.typing import ArrayLike
 from torch import nn
 
-from convkit.nn.modes import eval_mode
+from convkit.nn.torch_state import eval_mode
 from convkit.training.history import History
 from convkit.viz.plots import _STYLE, PALETTE
 

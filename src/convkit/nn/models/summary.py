@@ -8,7 +8,7 @@ from typing import NamedTuple
 import torch
 from torch import nn
 
-from convkit.nn.modes import eval_mode
+from convkit.nn.torch_state import eval_mode
 
 __all__ = ["LayerRow", "count_params", "format_summary", "layer_summary", "weight_depth"]
 
