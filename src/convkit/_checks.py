@@ -1,4 +1,4 @@
-"""Shared argument validation for convkit's operations (private).
+"""The one argument-validation module of convkit (every layer may import it).
 
 Every public operation validates its arguments through these helpers, so each
 rule (what counts as an int, how padding strings work, when a window fits, ...)
@@ -58,6 +58,15 @@ def int_tuple(
     if minimum is not None:
         check_min(func, name, value, ints, minimum)
     return ints
+
+
+def positive_float(func: str, name: str, value: object) -> float:
+    """``value`` as a finite float > 0: TypeError for non-numbers (bools too), else ValueError."""
+    if isinstance(value, bool | np.bool_) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{func}: {name} must be a number, got {value!r}")
+    if not np.isfinite(value) or value <= 0:
+        raise ValueError(f"{func}: {name} must be a positive number, got {value}")
+    return float(value)
 
 
 def as_bool(func: str, name: str, value: object) -> bool:
