@@ -38,15 +38,15 @@ book: setup book-deps  ## build the executed HTML book into _build/html
 	$(BIN)/python -m convkit.book build
 	@echo "The book is at: file://$(CURDIR)/_build/html/index.html"
 
-test: setup browser-deps book-deps  ## run the whole test suite (lint, unit, property and end-to-end tests)
-	$(BIN)/ruff check .
+test: setup browser-deps book-deps lint  ## run the whole test suite (lint, unit, property and end-to-end tests)
 	$(BIN)/python -m pytest
 
-test-fast: setup  ## the suite without the slow end-to-end tests
+test-fast: setup lint  ## the suite without the slow end-to-end tests
 	$(BIN)/python -m pytest -m "not slow"
 
-lint: setup  ## ruff
+lint: setup  ## ruff, and lint-imports (the package's layers: src/convkit/README.md)
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 
 lab: setup  ## JupyterLab on the exercises (students start here)
 	$(BIN)/jupyter lab --notebook-dir=exercises $(if $(filter 0,$(shell id -u)),--allow-root,)

@@ -81,7 +81,8 @@ def bench_conv_backward(rng: np.random.Generator) -> Row:
 
 
 def bench_naive(rng: np.random.Generator) -> None:
-    """conv2d_naive on a tiny case, reported per multiply-add (no target: it teaches)."""
+    """conv2d_naive and max_pool2d_naive on tiny cases, reported per multiply-add / per
+    window element (no target: they teach)."""
     n, c, h, w, o, k = 1, 2, 8, 8, 2, 3
     x = rng.standard_normal((n, c, h, w), dtype=np.float32)
     weight = rng.standard_normal((o, c, k, k), dtype=np.float32)
@@ -92,6 +93,15 @@ def bench_naive(rng: np.random.Generator) -> None:
     print(f"\nconv2d_naive on {n}x{c}x{h}x{w} -> {o}, {k}x{k} ({macs:,} multiply-adds):")
     print(f"  naive loops: {naive * 1e9 / macs:10.1f} ns per multiply-add")
     print(f"  vectorised : {fast * 1e9 / macs:10.1f} ns per multiply-add (same tiny input)")
+
+    xp = rng.standard_normal((1, 2, 8, 8), dtype=np.float32)
+    reads = 2 * 4 * 4 * 2 * 2  # 2 channels, 4x4 windows of 2x2 elements
+    naive = median_seconds(lambda: convkit.max_pool2d_naive(xp, 2), repeats=3, warmup=1)
+    fast = median_seconds(lambda: convkit.max_pool2d(xp, 2))
+    np.testing.assert_array_equal(convkit.max_pool2d_naive(xp, 2), convkit.max_pool2d(xp, 2))
+    print(f"\nmax_pool2d_naive on 1x2x8x8, 2x2 windows ({reads} window elements):")
+    print(f"  naive loops: {naive * 1e9 / reads:10.1f} ns per window element")
+    print(f"  vectorised : {fast * 1e9 / reads:10.1f} ns per window element (same tiny input)")
 
 
 def main() -> int:

@@ -19,9 +19,9 @@ from convkit.lessons.adversarial import (
     fgsm,
     find_flip,
     flip_epsilons,
-    plot_flip,
     predict_with_confidence,
 )
+from convkit.viz.adversarial import plot_flip
 
 
 def linear_model(seed: int = 0, classes: int = 3) -> nn.Sequential:

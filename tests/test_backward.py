@@ -1,4 +1,5 @@
-"""conv2d_backward and max_pool2d_backward vs torch autograd and central differences."""
+"""conv2d_backward and max_pool2d_backward (and its cached pair) vs torch autograd and
+central differences."""
 
 import numpy as np
 import pytest
@@ -6,9 +7,20 @@ import torch
 import torch.nn.functional as F
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from ops_helpers import DTYPES, ConvCase, assert_close, conv2d_cases, pool_cases, to_torch
+from ops_helpers import (
+    DTYPES,
+    ConvCase,
+    WindowCase,
+    assert_close,
+    conv2d_cases,
+    pair,
+    pool_cases,
+    to_torch,
+)
 
-from convkit import conv2d_backward, max_pool2d_backward
+from convkit import conv2d_backward, max_pool2d, max_pool2d_backward
+from convkit.lessons.gradcheck import numerical_gradient
+from convkit.ops.pooling import max_pool2d_backward_cached, max_pool2d_forward_cached
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
@@ -17,20 +29,6 @@ def _rel_err(a, b) -> float:
     a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
     denom = max(np.linalg.norm(a), np.linalg.norm(b), 1e-30)
     return float(np.linalg.norm(a - b) / denom)
-
-
-def _numeric_grad(f, a, eps=1e-6):
-    """Central differences of the scalar f() w.r.t. every entry of `a` (modified and restored)."""
-    grad = np.zeros_like(a)
-    for idx in np.ndindex(a.shape):
-        old = a[idx]
-        a[idx] = old + eps
-        fp = f()
-        a[idx] = old - eps
-        fm = f()
-        a[idx] = old
-        grad[idx] = (fp - fm) / (2 * eps)
-    return grad
 
 
 # --------------------------------------------------------------------------- conv2d_backward
@@ -73,9 +71,9 @@ def _check_conv_numeric(case, seed):
         return float((out * g).sum())
 
     gx, gw, gb = conv2d_backward(grad_out, case.x, case.weight, **case.kwargs)
-    assert _rel_err(gx, _numeric_grad(loss, x)) < 1e-6
-    assert _rel_err(gw, _numeric_grad(loss, w)) < 1e-6
-    assert _rel_err(gb, _numeric_grad(loss, b)) < 1e-6
+    assert _rel_err(gx, numerical_gradient(loss, x)) < 1e-6
+    assert _rel_err(gw, numerical_gradient(loss, w)) < 1e-6
+    assert _rel_err(gb, numerical_gradient(loss, b)) < 1e-6
 
 
 @settings(max_examples=20)
@@ -154,7 +152,7 @@ def test_max_pool2d_backward_numerical_gradient(case, seed):
         return float((out * g).sum())
 
     got = max_pool2d_backward(grad_out, x.copy(), case.kernel_size, case.stride, case.padding)
-    assert _rel_err(got, _numeric_grad(loss, x)) < 1e-6
+    assert _rel_err(got, numerical_gradient(loss, x)) < 1e-6
 
 
 @pytest.mark.parametrize("dtype", DTYPES, ids=["float32", "float64"])
@@ -195,3 +193,43 @@ def test_max_pool2d_backward_all_minus_infinity_goes_to_first_real_pixel():
     F.max_pool2d(xt, 3, 1, 1).backward(to_torch(g))
     np.testing.assert_array_equal(out, xt.grad.numpy())
     assert out.sum() == g.sum()
+
+
+@settings(max_examples=60)
+@given(pool_cases(kinds=("normal", "ints", "neginf")), st.integers(0, 2**32 - 1))
+def test_max_pool2d_backward_with_nans_matches_torch(case, seed):
+    """A NaN wins its window, the last NaN in row-major order (torch's scan), also
+    next to ties, -inf and padding."""
+    rng = np.random.default_rng(seed)
+    x = case.x.copy()
+    x[rng.random(x.shape) < 0.2] = np.nan
+    case = WindowCase(x, case.kernel_size, case.stride, case.padding, dtype=case.dtype)
+    grad_out = rng.standard_normal(_pool_out_shape(case)).astype(case.dtype)
+    out = max_pool2d_backward(grad_out, x, case.kernel_size, case.stride, case.padding)
+    assert_close(out, _torch_pool_grad(case, grad_out), case.dtype)
+
+
+@settings(max_examples=60)
+@given(
+    pool_cases(kinds=("normal", "ints", "neginf")), st.integers(0, 2**32 - 1), st.booleans()
+)
+def test_max_pool2d_cached_pair_equals_max_pool2d_and_its_backward(case, seed, batch_inner):
+    """max_pool2d_forward_cached + max_pool2d_backward_cached == max_pool2d and
+    max_pool2d_backward exactly, on any memory layout, which the gradient keeps."""
+    x = np.moveaxis(np.moveaxis(case.x, 0, -1).copy(), -1, 0) if batch_inner else case.x
+    args = (case.kernel_size, case.stride, case.padding)
+    out, cache = max_pool2d_forward_cached(x, *args)
+    np.testing.assert_array_equal(out, max_pool2d(x, *args))
+    grad_out = np.random.default_rng(seed).standard_normal(out.shape).astype(case.dtype)
+    grad_x = max_pool2d_backward_cached(grad_out, cache)
+    np.testing.assert_array_equal(grad_x, max_pool2d_backward(grad_out, x, *args))
+    assert grad_x.dtype == x.dtype
+    if x.ndim == 4 and pair(case.padding) == (0, 0):
+        assert grad_x.strides == np.empty_like(x).strides
+
+
+def test_max_pool2d_backward_cached_checks_grad_out_shape():
+    """A grad_out of another shape than the cached forward output is a ValueError."""
+    _, cache = max_pool2d_forward_cached(np.zeros((1, 2, 4, 4)), 2)
+    with pytest.raises(ValueError, match="max_pool2d_backward_cached: grad_out"):
+        max_pool2d_backward_cached(np.zeros((1, 2, 3, 2)), cache)

@@ -10,16 +10,15 @@ from matplotlib.figure import Figure
 from convkit.lessons.degradation import (
     DeepStack,
     activation_gradient_norms,
-    gradient_norms_per_layer,
     plain_stack,
-    plot_gradient_norms,
-    plot_training_losses,
     residual_stack,
     run_degradation_experiment,
     spirals,
     train_briefly,
     training_accuracy,
+    weight_gradient_norms,
 )
+from convkit.viz.degradation import plot_training_losses, plot_weight_gradient_norms
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
@@ -56,10 +55,10 @@ def test_residual_forward_is_relu_of_sum():
     torch.testing.assert_close(stack(x), stack.head(torch.relu(h + f)))
 
 
-def test_gradient_norms_match_autograd_and_leave_grads_alone():
+def test_weight_gradient_norms_match_autograd_and_leave_grads_alone():
     x, y = spirals(n_per_class=20)
     model = plain_stack(4, 8, seed=0)
-    norms = gradient_norms_per_layer(model, x, y)
+    norms = weight_gradient_norms(model, x, y)
     assert norms.shape == (6,) and norms.dtype == np.float64
     assert all(p.grad is None for p in model.parameters())
     torch.nn.functional.cross_entropy(model(x), y).backward()
@@ -71,8 +70,8 @@ def test_gradient_norms_match_autograd_and_leave_grads_alone():
 
 def test_plain_gradients_vanish_toward_the_input_residual_ones_do_not():
     x, y = spirals()
-    plain = gradient_norms_per_layer(plain_stack(30, 32), x, y)
-    residual = gradient_norms_per_layer(residual_stack(30, 32), x, y)
+    plain = weight_gradient_norms(plain_stack(30, 32), x, y)
+    residual = weight_gradient_norms(residual_stack(30, 32), x, y)
     assert plain.shape == residual.shape == (32,)
     # The first layer of the plain stack gets a gradient at least 10x (here ~1e11x) smaller.
     assert plain[0] * 10 < residual[0]
@@ -97,11 +96,11 @@ def test_training_deep_plain_stays_at_chance_residual_learns():
 def test_experiment_bundle_and_plots():
     result = run_degradation_experiment(depth=10, width=16, shallow_depth=2, steps=5)
     assert len(result.labels) == 3 and set(result.losses) == set(result.labels)
-    assert result.gradient_norms[result.labels[1]].shape == (12,)
+    assert result.weight_gradient_norms[result.labels[1]].shape == (12,)
     assert result.losses[result.labels[2]].shape == (5,)
     assert all(0 <= a <= 1 for a in result.train_accuracy.values())
     assert result.seconds > 0
-    fig = plot_gradient_norms(result.gradient_norms)
+    fig = plot_weight_gradient_norms(result.weight_gradient_norms)
     assert isinstance(fig, Figure) and fig.axes[0].get_yscale() == "log"
     assert len(fig.axes[0].get_lines()) == 3
     fig = plot_training_losses(result.losses, chance=math.log(3))
@@ -130,10 +129,10 @@ def test_bad_arguments():
     with pytest.raises(ValueError, match="even"):
         DeepStack(5, 8, residual=True)
     with pytest.raises(ValueError, match="labels"):
-        gradient_norms_per_layer(plain_stack(2, 4), torch.zeros(3, 2), torch.zeros(4).long())
+        weight_gradient_norms(plain_stack(2, 4), torch.zeros(3, 2), torch.zeros(4).long())
     with pytest.raises(ValueError, match="Linear or Conv2d"):
-        gradient_norms_per_layer(torch.nn.ReLU(), torch.zeros(3, 2), torch.zeros(3).long())
+        weight_gradient_norms(torch.nn.ReLU(), torch.zeros(3, 2), torch.zeros(3).long())
     with pytest.raises(ValueError, match="lr"):
         train_briefly(plain_stack(2, 4), *spirals(n_per_class=5), lr=0)
     with pytest.raises(ValueError, match="no series"):
-        plot_gradient_norms({})
+        plot_weight_gradient_norms({})

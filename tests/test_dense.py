@@ -116,10 +116,10 @@ def test_conv1d_matrix_does_not_modify_weight() -> None:
     [
         ({"weight": np.ones((2, 3)), "length": 5}, ValueError, r"1-D.*\(2, 3\)"),
         ({"weight": [], "length": 5}, ValueError, "empty"),
-        ({"weight": [1.0], "length": 0}, ValueError, "length must be >= 1"),
-        ({"weight": [1.0], "length": 5, "stride": 0}, ValueError, "stride must be >= 1"),
-        ({"weight": [1.0], "length": 5, "padding": -1}, ValueError, "padding must be >= 0"),
-        ({"weight": [1.0, 2.0, 3.0], "length": 2}, ValueError, "length 3 does not fit"),
+        ({"weight": [1.0], "length": 0}, ValueError, r"length must be positive \(>= 1"),
+        ({"weight": [1.0], "length": 5, "stride": 0}, ValueError, "stride must be positive"),
+        ({"weight": [1.0], "length": 5, "padding": -1}, ValueError, "padding must be non-negative"),
+        ({"weight": [1.0, 2.0, 3.0], "length": 2}, ValueError, "window does not fit.*size 2 "),
         ({"weight": [1.0], "length": 5.0}, TypeError, "length must be an int"),
         ({"weight": [1.0], "length": True}, TypeError, "length must be an int"),
         ({"weight": [1.0], "length": 5, "stride": "2"}, TypeError, "stride must be an int"),
@@ -173,6 +173,33 @@ def test_shift2d_is_reversible_in_the_interior() -> None:
     np.testing.assert_array_equal(back[:6, 1:], x[:6, 1:])
 
 
+def test_shift2d_per_image_offsets_equal_one_shift_per_image() -> None:
+    rng = np.random.default_rng(4)
+    x = rng.normal(size=(9, 2, 5, 6)).astype(np.float32)
+    dy = np.array([0, 1, -1, 2, -4, 5, 0, 1, 1])
+    dx = np.array([0, 0, 3, -2, 1, 0, -6, 1, 1])  # 5 and -6 move an image out entirely
+    out = shift2d(x, dy, dx, fill=-1.0)
+    assert out.dtype == np.float32 and out.shape == x.shape
+    for i in range(9):
+        np.testing.assert_array_equal(out[i], shift2d(x[i], int(dy[i]), int(dx[i]), fill=-1.0))
+    # an int for one axis, an array for the other
+    np.testing.assert_array_equal(shift2d(x, 1, dx), shift2d(x, np.ones(9, int), dx))
+
+
+@pytest.mark.parametrize(
+    ("args", "error", "message"),
+    [
+        ((np.ones((3, 4, 4)), np.ones(2, int), 0), ValueError, r"dy.*shape \(N,\)"),
+        ((np.ones((4, 4)), np.zeros(4, int), 0), ValueError, "one offset per image"),
+        ((np.ones((3, 4, 4)), 0, np.zeros(3)), TypeError, "integer array"),
+        ((np.ones((3, 4, 4)), [0, 1, 2], 0), TypeError, "dy must be an int"),
+    ],
+)
+def test_shift2d_rejects_bad_offset_arrays(args: tuple, error: type, message: str) -> None:
+    with pytest.raises(error, match=message):
+        shift2d(*args)
+
+
 @pytest.mark.parametrize(
     ("args", "error", "message"),
     [
@@ -219,7 +246,7 @@ def test_equivariance_error_rejects_bad_margin_and_shape_changes() -> None:
     x = np.ones((6, 6))
     with pytest.raises(ValueError, match="no interior"):
         equivariance_error(lambda a: a, x, 1, 1, 3)
-    with pytest.raises(ValueError, match="margin must be >= 0"):
+    with pytest.raises(ValueError, match=r"margin must be non-negative \(>= 0\)"):
         equivariance_error(lambda a: a, x, 1, 1, -1)
     calls = iter([np.ones((4, 4)), np.ones((5, 5))])
     with pytest.raises(ValueError, match="keep the shape fixed"):

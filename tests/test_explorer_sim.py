@@ -94,14 +94,14 @@ def test_module_is_a_self_contained_es_module() -> None:
     ],
 )
 def test_rejects_bad_input(kwargs: dict, error: type[Exception]) -> None:
-    with pytest.raises(error):
+    with pytest.raises(error, match=r"^ConvExplorerSim: "):
         ConvExplorerSim(**kwargs)
 
 
 def test_window_rejects_positions_outside_the_output() -> None:
     sim = ConvExplorerSim(stride=3)  # (8 - 3) // 3 + 1 = 2: a 2x2 output
     assert sim.output_shape() == (2, 2)
-    with pytest.raises(ValueError, match="below 4"):
+    with pytest.raises(ValueError, match=r"^ConvExplorerSim\.window: position must be below 4"):
         sim.window(4)
     with pytest.raises(ValueError):
         sim.window(-1)

@@ -12,8 +12,7 @@ import torch.nn.functional as F
 from torch import nn
 
 import convkit.nn.models as ck
-from convkit.grading import GradingFailure, ShortcutError, no_shortcuts
-from convkit.grading._rules import TORCH_LAYERS
+from convkit.grading import TORCH_LAYERS, GradingFailure, ShortcutError, no_shortcuts
 from convkit.grading.modules import check_module, module_cases, param_count
 
 

@@ -42,5 +42,5 @@ def test_state_and_feature_map() -> None:
     ],
 )
 def test_rejects_bad_input(args: tuple, kwargs: dict, error: type[Exception]) -> None:
-    with pytest.raises(error):
+    with pytest.raises(error, match=r"^KernelPlayground: "):
         KernelPlayground(*args, **kwargs)

@@ -16,11 +16,8 @@ from convkit.nn.numpy_net import (
     NumpyNet,
     softmax_cross_entropy,
 )
-from convkit.ops.conv_cached import (
-    BufferPool,
-    conv2d_backward_cached,
-    conv2d_forward_cached,
-)
+from convkit.ops._fastpath import BufferPool
+from convkit.ops.conv_cached import conv2d_backward_cached, conv2d_forward_cached
 from convkit.training import fit, fit_numpy
 from convkit.training.history import History
 from convkit.training.numpy_trainer import ShardedStep
@@ -113,28 +110,33 @@ def test_softmax_cross_entropy_matches_torch():
     st.integers(3, 9),
     st.integers(3, 9),
     st.booleans(),
+    st.booleans(),
     st.integers(0, 2**31 - 1),
 )
-def test_max_pool_layer_matches_torch_with_ties(kernel, stride, h, w, channel_major, seed):
-    """Output and gradient == torch (ties go to the first maximum), any memory layout."""
+def test_max_pool_layer_matches_torch_with_ties(kernel, stride, h, w, channel_major, pad, seed):
+    """Output and gradient == torch (ties go to the first maximum), any memory layout,
+    with or without padding."""
     if h < kernel[0] or w < kernel[1]:
         return
+    padding = (kernel[0] // 2, kernel[1] // 2) if pad else (0, 0)
     rng = np.random.default_rng(seed)
     x = rng.integers(0, 3, (2, 3, h, w)).astype(np.float64)  # small ints: many ties
     if channel_major:
         x = x.transpose(1, 2, 3, 0).copy().transpose(3, 0, 1, 2)
-    layer = MaxPool2dLayer(kernel, stride)
+    layer = MaxPool2dLayer(kernel, stride, padding)
     out, cache = layer.forward(x)
     grad_out = rng.standard_normal(out.shape)
     grad_x, _ = layer.backward(grad_out, cache)
+    if not pad:  # the gradient keeps the input's memory layout
+        assert grad_x.strides == x.strides
     tx = torch.from_numpy(np.ascontiguousarray(x)).requires_grad_()
-    tout = F.max_pool2d(tx, kernel, stride)
+    tout = F.max_pool2d(tx, kernel, stride, padding)
     tout.backward(torch.from_numpy(grad_out))
     np.testing.assert_array_equal(out, tout.detach().numpy())
     np.testing.assert_allclose(grad_x, tx.grad.numpy(), rtol=1e-12, atol=1e-12)
 
 
-def test_max_pool_layer_with_padding_uses_the_reference():
+def test_max_pool_layer_with_padding_matches_torch():
     rng = np.random.default_rng(4)
     x = rng.standard_normal((2, 2, 5, 5))
     layer = MaxPool2dLayer((3, 3), (2, 2), (1, 1))
@@ -181,6 +183,18 @@ def test_buffer_pool_hands_out_each_array_once():
     big = small.take((5,), np.float64)  # 40 bytes: not kept
     small.give(big)
     assert small.take((5,), np.float64) is not big
+
+
+def test_buffer_pool_keeps_at_most_max_total_bytes_dropping_the_oldest():
+    pool = BufferPool(max_total_bytes=64)
+    old, new = pool.take((4,), np.float64), pool.take((2, 2), np.float64)  # 32 bytes each
+    pool.give(old)
+    pool.give(new)
+    extra = pool.take((3,), np.float64)
+    pool.give(extra)  # 88 bytes: the oldest spare goes
+    assert pool.take((4,), np.float64) is not old
+    assert pool.take((2, 2), np.float64) is new
+    assert pool.take((3,), np.float64) is extra
 
 
 def test_predict_and_accuracy_match_torch():

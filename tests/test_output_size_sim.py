@@ -33,7 +33,7 @@ def test_window_that_does_not_fit_is_allowed():
     ],
 )
 def test_bad_arguments(kwargs, error):
-    with pytest.raises(error):
+    with pytest.raises(error, match=r"^OutputSizeCalculator: "):
         OutputSizeCalculator(**kwargs)
 
 

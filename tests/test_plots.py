@@ -1,10 +1,14 @@
-"""Tests for convkit.viz.plots: each helper returns a figure holding the right content."""
+"""Tests for convkit.viz.plots (each helper returns a figure holding the right content)
+and convkit.viz.style (the figure helpers every viz module draws with)."""
 
 from __future__ import annotations
 
 import matplotlib
 
 matplotlib.use("Agg")
+
+import re
+from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -14,7 +18,9 @@ from matplotlib.image import AxesImage
 from matplotlib.patches import Rectangle
 
 from convkit.lessons.equivariance import conv1d_matrix
-from convkit.viz import plots
+from convkit.viz import plots, style
+
+VIZ_DIR = Path(style.__file__).parent
 
 
 def texts(ax) -> list[str]:
@@ -182,3 +188,36 @@ def test_line_chart_draws_each_series_with_a_legend() -> None:
         plots.line_chart(x, {"bad": np.zeros(4)})
     with pytest.raises(ValueError, match="no series"):
         plots.line_chart(x, {})
+
+
+def test_course_figure_owns_a_new_styled_figure_and_finish_closes_only_that() -> None:
+    before = set(plt.get_fignums())
+    fig, ax, owned = style.course_figure(None, (3.0, 2.0))
+    assert owned and tuple(fig.get_size_inches()) == (3.0, 2.0)
+    assert not ax.spines["top"].get_visible() and ax.spines["left"].get_visible()
+    style.set_title(ax, "t")
+    assert ax.title.get_fontweight() == "bold" and ax.title.get_fontsize() == 11
+    assert style.finish(fig, owned) is fig
+    assert set(plt.get_fignums()) == before  # closed: shown once in a notebook
+    mine, axes = plt.subplots()
+    try:
+        assert style.course_figure(axes, (3.0, 2.0)) == (mine, axes, False)
+        style.finish(mine, False)
+        assert mine.number in plt.get_fignums()  # the caller's figure stays open
+    finally:
+        plt.close(mine)
+
+
+def test_course_subplots_passes_grid_arguments() -> None:
+    fig, axes = style.course_subplots(2, 3, figsize=(6.0, 4.0), squeeze=False)
+    assert axes.shape == (2, 3) and all(not ax.spines["right"].get_visible() for ax in axes.flat)
+    style.finish(fig)
+    assert plots.PALETTE is style.PALETTE
+
+
+@pytest.mark.parametrize("path", sorted(VIZ_DIR.glob("*.py")), ids=lambda p: p.name)
+def test_figures_are_made_only_by_the_style_helpers(path: Path) -> None:
+    """No bare plt.figure / plt.subplots in viz outside viz/style.py: every figure is styled."""
+    if path.name == "style.py":
+        return
+    assert not re.findall(r"plt\.(?:figure|subplots|rc_context)\(", path.read_text())

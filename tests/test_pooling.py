@@ -1,4 +1,7 @@
-"""max_pool2d, avg_pool2d (both count_include_pad modes) and global_avg_pool2d vs torch."""
+"""max_pool2d (and its loop version max_pool2d_naive), avg_pool2d (both count_include_pad
+modes) and global_avg_pool2d vs torch."""
+
+import inspect
 
 import numpy as np
 import pytest
@@ -6,7 +9,8 @@ import torch.nn.functional as F
 from hypothesis import given, settings
 from ops_helpers import DTYPES, WindowCase, assert_close, pool_cases, to_torch
 
-from convkit import avg_pool2d, global_avg_pool2d, max_pool2d
+import convkit
+from convkit import avg_pool2d, global_avg_pool2d, max_pool2d, max_pool2d_naive
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
@@ -28,6 +32,26 @@ def test_max_pool2d_matches_torch(case):
     """max_pool2d == torch (padding counts as -inf, stride None means kernel_size)."""
     out = max_pool2d(case.x, case.kernel_size, case.stride, case.padding)
     assert_close(out, _torch_max(case), case.dtype)
+
+
+@settings(max_examples=100)
+@given(pool_cases(max_extra=4, kinds=("normal", "ints", "neginf", "constant")))
+def test_max_pool2d_naive_matches_max_pool2d_and_torch(case):
+    """The loops == the vectorised max_pool2d exactly (a max only selects) == torch."""
+    args = (case.x, case.kernel_size, case.stride, case.padding)
+    naive = max_pool2d_naive(*args)
+    vectorised = max_pool2d(*args)
+    assert naive.dtype == vectorised.dtype
+    np.testing.assert_array_equal(naive, vectorised)
+    assert_close(naive, _torch_max(case), case.dtype)
+
+
+def test_max_pool2d_naive_is_public_with_max_pool2d_signature():
+    """convkit.max_pool2d_naive is exported and takes max_pool2d's arguments."""
+    assert "max_pool2d_naive" in convkit.__all__
+    assert inspect.getdoc(max_pool2d_naive)
+    params = inspect.signature(max_pool2d_naive).parameters
+    assert params == inspect.signature(max_pool2d).parameters
 
 
 @settings(max_examples=150)
@@ -66,6 +90,7 @@ def test_pools_edge_cases_match_torch(dtype, name):
     x = np.random.default_rng(0).standard_normal(shape).astype(dtype)
     case = WindowCase(x, k, s, p, dtype=dtype)
     assert_close(max_pool2d(x, k, s, p), _torch_max(case), dtype)
+    assert_close(max_pool2d_naive(x, k, s, p), _torch_max(case), dtype)
     assert_close(avg_pool2d(x, k, s, p), _torch_avg(case, True), dtype)
     assert_close(avg_pool2d(x, k, s, p, count_include_pad=False), _torch_avg(case, False), dtype)
 
@@ -73,8 +98,9 @@ def test_pools_edge_cases_match_torch(dtype, name):
 def test_max_pool2d_padding_is_minus_infinity():
     """On an all-negative input, padding must not win the max (it is -inf, not 0)."""
     x = -np.ones((1, 1, 2, 2)) - np.arange(4.0).reshape(1, 1, 2, 2)
-    out = max_pool2d(x, 2, stride=1, padding=1)
-    np.testing.assert_array_equal(out[0, 0], [[-1, -1, -2], [-1, -1, -2], [-3, -3, -4]])
+    for pool in (max_pool2d, max_pool2d_naive):
+        out = pool(x, 2, stride=1, padding=1)
+        np.testing.assert_array_equal(out[0, 0], [[-1, -1, -2], [-1, -1, -2], [-3, -3, -4]])
 
 
 def test_avg_pool2d_count_include_pad_is_keyword_only_and_matters():
@@ -116,7 +142,8 @@ def test_pools_propagate_nan_like_torch(dtype):
     x = np.arange(16, dtype=dtype).reshape(1, 1, 4, 4)
     x[0, 0, 0, 1] = np.nan
     case = WindowCase(x, 2, None, 0, dtype=dtype)
-    pairs = [(max_pool2d(x, 2), _torch_max(case)), (avg_pool2d(x, 2), _torch_avg(case, True))]
+    pairs = [(max_pool2d(x, 2), _torch_max(case)), (avg_pool2d(x, 2), _torch_avg(case, True)),
+             (max_pool2d_naive(x, 2), _torch_max(case))]
     for out, ref in pairs:
         np.testing.assert_array_equal(np.isnan(out), np.isnan(ref))
         assert_close(np.nan_to_num(out), np.nan_to_num(ref), dtype)

@@ -4,20 +4,19 @@ import numpy as np
 import pytest
 import torch
 
-from convkit import linear_params, max_pool2d
+from convkit import linear_params, max_pool2d, shift2d
 from convkit.lessons.pooling_invariance import (
     DIRECTIONS,
     POOLINGS,
     head_param_counts,
     relative_change,
     shift_invariance_table,
-    shift_maps,
     unchanged_fraction,
 )
 
 
 @pytest.mark.parametrize(("dy", "dx"), [(0, 1), (0, -1), (1, 0), (-1, 0), (2, -3), (0, 0)])
-def test_shift_maps_matches_torch_roll_with_zeroed_border(dy, dx):
+def test_shift2d_matches_torch_roll_with_zeroed_border(dy, dx):
     x = np.random.default_rng(0).normal(size=(2, 5, 6))
     rolled = torch.roll(torch.tensor(x), shifts=(dy, dx), dims=(1, 2)).numpy()
     if dy > 0:
@@ -28,15 +27,15 @@ def test_shift_maps_matches_torch_roll_with_zeroed_border(dy, dx):
         rolled[:, :, :dx] = 0
     if dx < 0:
         rolled[:, :, dx:] = 0
-    np.testing.assert_array_equal(shift_maps(x, dy, dx), rolled)
+    np.testing.assert_array_equal(shift2d(x, dy, dx), rolled)
 
 
-def test_shift_maps_past_the_border_is_all_zero_and_rejects_bad_input():
-    assert not shift_maps(np.ones((3, 3)), 3, 0).any()
-    with pytest.raises(ValueError, match="at least 2 axes"):
-        shift_maps(np.ones(4), 0, 1)
-    with pytest.raises(TypeError, match="ints"):
-        shift_maps(np.ones((3, 3)), 0.5, 0)
+def test_shift2d_past_the_border_is_all_zero_and_rejects_bad_input():
+    assert not shift2d(np.ones((3, 3)), 3, 0).any()
+    with pytest.raises(ValueError, match=r"\(\.\.\., H, W\)"):
+        shift2d(np.ones(4), 0, 1)
+    with pytest.raises(TypeError, match="dy must be an int"):
+        shift2d(np.ones((3, 3)), 0.5, 0)
 
 
 def test_max_pool_ignores_a_shift_inside_its_window():
@@ -56,7 +55,7 @@ def test_max_pool_ignores_a_shift_inside_its_window():
 def test_unchanged_fraction_counts_values_by_hand():
     x = np.array([[[1.0, 0.0, 0.0, 2.0], [0.0, 0.0, 0.0, 0.0]]])  # (1, 2, 4)
     pooled_before = max_pool2d(x, 2, 2)  # [[1, 2]]
-    pooled_after = max_pool2d(shift_maps(x, 0, 1), 2, 2)  # [[1, 0]]: the 2 left the map
+    pooled_after = max_pool2d(shift2d(x, 0, 1), 2, 2)  # [[1, 0]]: the 2 left the map
     assert pooled_before.tolist() == [[[1.0, 2.0]]] and pooled_after.tolist() == [[[1.0, 0.0]]]
     assert unchanged_fraction(x, POOLINGS["max 2x2"], 0, 1) == 0.5
     assert unchanged_fraction(x, POOLINGS["max 2x2"], 0, 1, per="map") == 0.0

@@ -10,7 +10,12 @@ import pytest
 import torch
 
 from convkit.sims import SkipConnectionSim
-from convkit.sims.skip import MAX_DEPTH, block_factor, gradient_norms, signal_norms
+from convkit.sims.skip import (
+    MAX_DEPTH,
+    block_factor,
+    idealised_gradient_scale,
+    idealised_signal_scale,
+)
 
 
 def test_block_factor_plain_and_residual() -> None:
@@ -24,8 +29,8 @@ def test_block_factor_plain_and_residual() -> None:
 def test_profiles_are_powers_of_the_block_factor(shortcut: bool) -> None:
     depth, gain = 7, 0.6
     factor = block_factor(gain, shortcut)
-    grads = gradient_norms(depth, gain, shortcut)
-    signal = signal_norms(depth, gain, shortcut)
+    grads = idealised_gradient_scale(depth, gain, shortcut)
+    signal = idealised_signal_scale(depth, gain, shortcut)
     assert grads.shape == signal.shape == (depth,)
     assert grads[-1] == 1.0  # the top block gets the gradient as it arrives
     np.testing.assert_allclose(grads, [factor ** (depth - layer) for layer in range(1, depth + 1)])
@@ -33,15 +38,15 @@ def test_profiles_are_powers_of_the_block_factor(shortcut: bool) -> None:
 
 
 def test_plain_gradient_vanishes_residual_does_not() -> None:
-    plain = gradient_norms(30, 0.5, shortcut=False)
-    residual = gradient_norms(30, 0.5, shortcut=True)
+    plain = idealised_gradient_scale(30, 0.5, shortcut=False)
+    residual = idealised_gradient_scale(30, 0.5, shortcut=True)
     assert plain[0] < 1e-8 < 1 <= residual[0]
     assert np.all(np.diff(plain) > 0) and np.all(np.diff(residual) < 0)
 
 
 def test_identity_at_zero_gain() -> None:
-    np.testing.assert_array_equal(signal_norms(5, 0.0, shortcut=True), np.ones(5))
-    np.testing.assert_array_equal(signal_norms(5, 0.0, shortcut=False), np.zeros(5))
+    np.testing.assert_array_equal(idealised_signal_scale(5, 0.0, shortcut=True), np.ones(5))
+    np.testing.assert_array_equal(idealised_signal_scale(5, 0.0, shortcut=False), np.zeros(5))
 
 
 @pytest.mark.parametrize("shortcut", [False, True])
@@ -63,8 +68,10 @@ def test_model_matches_random_linear_blocks(shortcut: bool) -> None:
     h.backward(top_grad / top_grad.norm())
     measured_signal = np.array([float(o.detach().norm()) for o in outputs])
     measured_grad = np.array([float(o.grad.norm()) for o in outputs])
-    np.testing.assert_allclose(measured_signal, signal_norms(depth, gain, shortcut), rtol=0.15)
-    np.testing.assert_allclose(measured_grad, gradient_norms(depth, gain, shortcut), rtol=0.15)
+    signal = idealised_signal_scale(depth, gain, shortcut)
+    grad = idealised_gradient_scale(depth, gain, shortcut)
+    np.testing.assert_allclose(measured_signal, signal, rtol=0.15)
+    np.testing.assert_allclose(measured_grad, grad, rtol=0.15)
 
 
 @pytest.mark.parametrize(
@@ -83,15 +90,15 @@ def test_model_matches_random_linear_blocks(shortcut: bool) -> None:
     ],
 )
 def test_bad_arguments_are_refused(kwargs: dict, error: type[Exception]) -> None:
-    with pytest.raises(error):
+    with pytest.raises(error, match=r"^SkipConnectionSim: "):
         SkipConnectionSim(**kwargs)
 
 
 def test_model_functions_refuse_bad_input() -> None:
     with pytest.raises(ValueError):
-        gradient_norms(0, 0.5, True)
+        idealised_gradient_scale(0, 0.5, True)
     with pytest.raises(ValueError):
-        signal_norms(3, -1.0, False)
+        idealised_signal_scale(3, -1.0, False)
     with pytest.raises(TypeError):
         block_factor(None, True)  # type: ignore[arg-type]
 

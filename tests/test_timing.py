@@ -8,9 +8,9 @@ from convkit.lessons.timing import (
     METHODS,
     ConvCase,
     TimingRow,
-    plot_conv_timings,
     time_conv_methods,
 )
+from convkit.viz.timing import plot_conv_timings
 
 matplotlib.use("Agg")
 

@@ -93,7 +93,7 @@ def test_fit_progress_bar_goes_to_stderr(small: Digits, capsys: pytest.CaptureFi
 @pytest.mark.parametrize(
     ("kwargs", "error", "message"),
     [
-        ({"epochs": 0}, ValueError, "epochs must be >= 1"),
+        ({"epochs": 0}, ValueError, r"epochs must be positive \(>= 1\)"),
         ({"epochs": 2.0}, TypeError, "epochs must be an int"),
         ({"batch_size": 0}, ValueError, "batch_size"),
         ({"lr": 0.0}, ValueError, "lr must be a positive"),

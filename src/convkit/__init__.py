@@ -25,7 +25,13 @@ from convkit.ops.conv_backward import conv2d_backward
 from convkit.ops.correlation import convolve2d, correlate2d
 from convkit.ops.im2col import im2col
 from convkit.ops.padding import pad2d
-from convkit.ops.pooling import avg_pool2d, global_avg_pool2d, max_pool2d, max_pool2d_backward
+from convkit.ops.pooling import (
+    avg_pool2d,
+    global_avg_pool2d,
+    max_pool2d,
+    max_pool2d_backward,
+    max_pool2d_naive,
+)
 from convkit.ops.shift import shift2d
 from convkit.shapes import conv2d_params, linear_params, output_size, receptive_field
 
@@ -45,6 +51,7 @@ __all__ = [
     "linear_params",
     "max_pool2d",
     "max_pool2d_backward",
+    "max_pool2d_naive",
     "output_size",
     "pad2d",
     "receptive_field",

@@ -1,9 +1,10 @@
 """The one argument-validation module of convkit (every layer may import it).
 
-Every public operation validates its arguments through these helpers, so each
-rule (what counts as an int, how padding strings work, when a window fits, ...)
-is written exactly once. Every message starts with the name of the public
-function that was called.
+Every public operation (and every simulation of ``convkit.sims``) validates its
+arguments through these helpers, so each rule (what counts as an int, how padding
+strings work, when a window fits, ...) is written exactly once. Every message
+starts with the name of the public function or class that was called
+(``func``, always the first argument): ``"conv2d: stride must be positive (>= 1), got 0"``.
 """
 
 from __future__ import annotations
@@ -38,6 +39,15 @@ def int_at_least(func: str, name: str, value: object, minimum: int) -> int:
     return result
 
 
+def int_in_range(func: str, name: str, value: object, minimum: int, maximum: int) -> int:
+    """``value`` as an int (TypeError otherwise) with ``minimum <= value <= maximum``
+    (ValueError otherwise)."""
+    result = int_at_least(func, name, value, minimum)
+    if result > maximum:
+        raise ValueError(f"{func}: {name} must be at most {maximum}, got {value!r}")
+    return result
+
+
 def int_tuple(
     func: str, name: str, value: object, n: int, *, minimum: int | None = None
 ) -> tuple[int, ...]:
@@ -60,12 +70,25 @@ def int_tuple(
     return ints
 
 
-def positive_float(func: str, name: str, value: object) -> float:
-    """``value`` as a finite float > 0: TypeError for non-numbers (bools too), else ValueError."""
+def _check_real(func: str, name: str, value: object) -> None:
+    """TypeError unless ``value`` is a real number (bools are not)."""
     if isinstance(value, bool | np.bool_) or not isinstance(value, numbers.Real):
         raise TypeError(f"{func}: {name} must be a number, got {value!r}")
+
+
+def positive_float(func: str, name: str, value: object) -> float:
+    """``value`` as a finite float > 0: TypeError for non-numbers (bools too), else ValueError."""
+    _check_real(func, name, value)
     if not np.isfinite(value) or value <= 0:
         raise ValueError(f"{func}: {name} must be a positive number, got {value}")
+    return float(value)
+
+
+def non_negative_float(func: str, name: str, value: object) -> float:
+    """``value`` as a finite float >= 0: TypeError for non-numbers (bools too), else ValueError."""
+    _check_real(func, name, value)
+    if not np.isfinite(value) or value < 0:
+        raise ValueError(f"{func}: {name} must be a finite number >= 0, got {value}")
     return float(value)
 
 
@@ -82,6 +105,7 @@ def as_bool(func: str, name: str, value: object) -> bool:
 def as_float_array(func: str, name: str, value: object) -> np.ndarray:
     """``value`` as a float32 or float64 array (not copied when already one).
 
+    value: any shape (array, number or nested lists) -> the same shape, float.
     float32 stays float32 (float16 becomes float32), float64 stays float64,
     integer arrays, Python numbers and nested lists become float64. Booleans,
     complex numbers, strings and objects are refused (TypeError).
@@ -101,6 +125,7 @@ def as_float_array(func: str, name: str, value: object) -> np.ndarray:
 def as_float_arrays(func: str, **named: object) -> list[np.ndarray]:
     """Convert each keyword argument with :func:`as_float_array`, then to one common dtype.
 
+    named: arrays of any shapes -> a list of them (same order and shapes), one float dtype.
     Mixed float32/float64 gives float64. ``None`` values are passed through.
     """
     arrays = {k: None if v is None else as_float_array(func, k, v) for k, v in named.items()}
@@ -109,13 +134,40 @@ def as_float_arrays(func: str, **named: object) -> list[np.ndarray]:
     return [None if a is None else a.astype(dtype, copy=False) for a in arrays.values()]
 
 
+def finite_floats(func: str, name: str, values: object, ndim: int) -> np.ndarray:
+    """``values`` as a float64 array with ``ndim`` axes, non-empty, every entry finite.
+
+    values: a sequence (nested ``ndim`` deep) or an array, e.g. ``ndim=2``: (H, W) ->
+    (H, W) float64 (a copy only when a conversion is needed). Bools count as numbers
+    here (0 and 1). TypeError for a non-sequence (a string too) or entries that are
+    not numbers; ValueError for another number of axes, no entries, NaN or inf.
+    """
+    if isinstance(values, str) or not isinstance(values, Sequence | np.ndarray):
+        kind = type(values).__name__
+        raise TypeError(f"{func}: {name} must be a {ndim}-D sequence of numbers, got {kind}")
+    try:
+        array = np.asarray(values, dtype=np.float64)
+    except (TypeError, ValueError) as err:  # strings, None, ragged nested lists
+        raise TypeError(f"{func}: {name} must hold numbers only ({err})") from None
+    if array.ndim != ndim:
+        raise ValueError(f"{func}: {name} must be {ndim}-D, got shape {array.shape}")
+    if array.size == 0:
+        raise ValueError(f"{func}: {name} must not be empty, got shape {array.shape}")
+    if not np.isfinite(array).all():
+        raise ValueError(f"{func}: {name} must hold finite numbers only (no NaN or inf)")
+    return array
+
+
 def shape_text(layouts: Sequence[str]) -> str:
     """``["(N, C, H, W)", "(C, H, W)"]`` -> ``"4-D (N, C, H, W) or 3-D (C, H, W)"``."""
     return " or ".join(f"{layout.count(',') + 1}-D {layout}" for layout in layouts)
 
 
 def check_ndim(func: str, name: str, arr: np.ndarray, layouts: Sequence[str]) -> None:
-    """ValueError unless ``arr.ndim`` matches one of ``layouts`` (e.g. ``"(N, C, H, W)"``)."""
+    """ValueError unless ``arr.ndim`` matches one of ``layouts``.
+
+    arr: any shape, checked against e.g. ``layouts=["(N, C, H, W)"]``: 4 axes.
+    """
     allowed = [layout.count(",") + 1 for layout in layouts]
     if arr.ndim not in allowed:
         raise ValueError(
@@ -126,7 +178,9 @@ def check_ndim(func: str, name: str, arr: np.ndarray, layouts: Sequence[str]) ->
 def batched(func: str, name: str, arr: np.ndarray, layout: str) -> tuple[np.ndarray, bool]:
     """Check ``arr`` is batched (``layout``) or unbatched (``layout`` without N).
 
-    Returns the array with a leading batch axis and whether one was added.
+    arr: (N, C, H, W) or (C, H, W) (for ``layout="(N, C, H, W)"``) -> ((N, C, H, W),
+    unbatched): the array with a leading batch axis (N = 1 when one was added) and
+    whether one was added.
     """
     unbatched_layout = "(" + layout[len("(N, ") :]
     check_ndim(func, name, arr, [layout, unbatched_layout])
@@ -135,7 +189,10 @@ def batched(func: str, name: str, arr: np.ndarray, layout: str) -> tuple[np.ndar
 
 
 def check_grad_out(func: str, grad_out: np.ndarray, expected: tuple[int, ...], what: str) -> None:
-    """ValueError unless ``grad_out.shape == expected`` (the shape of the forward output)."""
+    """ValueError unless ``grad_out.shape == expected`` (the shape of the forward output).
+
+    grad_out: e.g. (N, C_out, H_out, W_out), the shape the forward pass returned.
+    """
     if tuple(grad_out.shape) != tuple(expected):
         raise ValueError(
             f"{func}: grad_out must have shape {tuple(expected)} (the shape of the {what} "
@@ -249,6 +306,9 @@ def conv_setup(
 ) -> tuple[ConvSetup, list[np.ndarray]]:
     """Validate the arguments of a convolution with ``spatial`` (1 or 2) spatial axes.
 
+    x: (N, C_in, H, W) or (C_in, H, W) (1-D: (N, C_in, L) or (C_in, L)),
+    weight: (C_out, C_in, kh, kw) (1-D: (C_out, C_in, k)), bias: (C_out,) or None
+    -> a :class:`ConvSetup` with x batched (N, C_in, H, W) and the output size (H_out, W_out).
     ``extra`` names further arrays (e.g. ``grad_out``) converted to the same float
     dtype; they are returned, converted, as the second item.
     """
@@ -310,7 +370,11 @@ class PoolSetup(NamedTuple):
 def pool_setup(
     func: str, x: object, kernel_size: object, stride: object, padding: object
 ) -> PoolSetup:
-    """Validate the arguments of a 2-D pooling (stride ``None`` means ``kernel_size``)."""
+    """Validate the arguments of a 2-D pooling (stride ``None`` means ``kernel_size``).
+
+    x: (N, C, H, W) or (C, H, W) -> a :class:`PoolSetup` with x batched (N, C, H, W) and
+    the output size (H_out, W_out).
+    """
     x_arr = as_float_array(func, "x", x)
     xb, unbatched = batched(func, "x", x_arr, "(N, C, H, W)")
     kernel = int_tuple(func, "kernel_size", kernel_size, 2, minimum=1)

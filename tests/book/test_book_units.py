@@ -1,8 +1,10 @@
 """Fast tests of the book machinery: sims' Python side, the quick check, the build
-driver's failure report, the vendored-asset pins and the toc."""
+driver's failure report and book folder, the execution cache's import closure and
+stale notebooks, the vendored-asset pins and the toc."""
 
 from __future__ import annotations
 
+import ast
 import json
 import re
 import tarfile
@@ -15,6 +17,8 @@ from book_site import ROOT, chapter_docnames, toc_docnames
 
 from convkit.book import assets as book_assets
 from convkit.book import builder as book
+from convkit.book import exec_cache
+from convkit.book import imports as book_imports
 from convkit.sims import ConnectivitySim, Slide1DSim, Slide2DSim
 from convkit.sims._base import esm_source
 from convkit.sims.quickcheck import QuickCheck, quick_check
@@ -132,18 +136,139 @@ def test_cell_failure_names_notebook_and_cell(tmp_path: Path) -> None:
 
 
 def test_book_root_is_the_book_in_the_current_directory(tmp_path: Path) -> None:
-    assert book.book_root(tmp_path) == book.ROOT  # no book here: the installed repository's
+    with pytest.raises(book.BookBuildError, match=r"from the course root .* or pass --root"):
+        book.book_root(tmp_path)  # no book here
     (tmp_path / "_config.yml").write_text("title: t\n")
-    assert book.book_root(tmp_path) == book.ROOT  # a config without a toc is not a book
+    with pytest.raises(book.BookBuildError, match=r"has no _config\.yml and _toc\.yml"):
+        book.book_root(tmp_path)  # a config without a toc is not a book
     (tmp_path / "_toc.yml").write_text("format: jb-book\nroot: index\n")
     assert book.book_root(tmp_path) == tmp_path.resolve()
 
 
 def test_build_command_refuses_a_folder_without_a_book(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     assert book.main(["build", "--root", str(tmp_path)]) == 1
     assert "has no _config.yml and _toc.yml" in capsys.readouterr().err
+    monkeypatch.chdir(tmp_path)  # no --root: the current directory, which is no book
+    assert book.main(["build"]) == 1
+    err = capsys.readouterr().err
+    assert "run `python -m convkit.book build` from the course root" in err
+    assert "--root" in err
+
+
+def _write_files(folder: Path, files: dict[str, str]) -> None:
+    for name, text in files.items():
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_text(text)
+
+
+FAKE_PACKAGE = {
+    "__init__.py": "from fakepkg.core import thing\n",
+    "core/__init__.py": "from .base import thing\n",
+    "core/base.py": "import os\n\nthing = os.sep\n",
+    "core/extra.py": "from ..util import helper\n",
+    "util.py": "def helper() -> None:\n    pass\n",
+    "lazy.py": "import importlib\n\nload = lambda: importlib.import_module('fakepkg.dyn')\n",
+    "dyn.py": "",
+    "widgets/__init__.py": "from fakepkg.widgets.w import W\n",
+    "widgets/w.py": "from typing import Any\n\nW: Any = None\n",
+    "widgets/w.js": "export default {};\n",
+    "widgets/style.css": ".w {}\n",
+    "widgets/README.md": "docs, not read by the code\n",
+    "unused.py": "import fakepkg.util\n",
+}
+
+
+@pytest.fixture
+def fake_package(tmp_path: Path) -> book_imports.PackageSource:
+    """A small package ``fakepkg`` under ``tmp_path`` (read, never imported)."""
+    _write_files(tmp_path / "fakepkg", FAKE_PACKAGE)
+    return book_imports.PackageSource("fakepkg", tmp_path / "fakepkg")
+
+
+def _closure_of(source: book_imports.PackageSource, code: str) -> set[str]:
+    refs = book_imports.imported_modules(ast.parse(code), source.name)
+    return {p.relative_to(source.folder).as_posix() for p in source.closure(refs)}
+
+
+def test_import_closure_follows_the_package_statically(
+    fake_package: book_imports.PackageSource,
+) -> None:
+    package_init = {"__init__.py", "core/__init__.py", "core/base.py"}
+    assert _closure_of(fake_package, "from fakepkg import thing") == package_init
+    assert _closure_of(fake_package, "import numpy\nx = 1") == set()
+    # `extra` is a submodule; its relative import reaches util (and the packages above run)
+    assert _closure_of(fake_package, "from fakepkg.core import extra") == package_init | {
+        "core/extra.py", "util.py"}
+    # an import inside a function, and importlib.import_module with a literal name
+    assert _closure_of(fake_package, "def f():\n    import fakepkg.lazy") == package_init | {
+        "lazy.py", "dyn.py"}
+    # data files beside a module taken count, docs do not
+    assert _closure_of(fake_package, "from fakepkg.widgets import W") == package_init | {
+        "widgets/__init__.py", "widgets/w.py", "widgets/w.js", "widgets/style.css"}
+    # a module no file provides (an alias, a typo): the whole package
+    everything = _closure_of(fake_package, "import fakepkg.gone")
+    assert "unused.py" in everything and "widgets/README.md" not in everything
+
+
+def test_notebook_files_read_code_cells_with_ipython_syntax(
+    tmp_path: Path, fake_package: book_imports.PackageSource
+) -> None:
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_markdown_cell("import fakepkg.util  (prose, not code)"),
+                nbformat.v4.new_code_cell("%matplotlib inline\n!echo hi\nimport fakepkg.dyn")]
+    nbformat.write(nb, tmp_path / "n.ipynb")
+    files = fake_package.notebook_files(tmp_path / "n.ipynb")
+    assert {p.relative_to(fake_package.folder).as_posix() for p in files} == {
+        "__init__.py", "core/__init__.py", "core/base.py", "dyn.py"}
+
+
+def test_only_notebooks_whose_imports_changed_are_stale(
+    tmp_path: Path, fake_package: book_imports.PackageSource
+) -> None:
+    from jupyter_cache import get_cache
+    from jupyter_cache.base import CacheBundleIn
+
+    cache_dir = tmp_path / "cache"
+    cache = get_cache(str(cache_dir))
+    notebooks = {}
+    for name, code in [("uses_util", "from fakepkg.core import extra"),
+                       ("uses_dyn", "import fakepkg.dyn"), ("plain", "1 + 1")]:
+        nb = nbformat.v4.new_notebook()
+        nb.cells = [nbformat.v4.new_code_cell(code, execution_count=1)]
+        notebooks[name] = tmp_path / f"{name}.ipynb"
+        nbformat.write(nb, notebooks[name])
+        cache.cache_notebook_bundle(CacheBundleIn(nb, str(notebooks[name])))
+
+    def stamps() -> dict[Path, exec_cache.ImportStamp]:  # read afresh, as each build does
+        source = book_imports.PackageSource(fake_package.name, fake_package.folder)
+        return exec_cache.import_stamps(notebooks.values(), source)
+
+    # cached before any record: every cached notebook is stale once
+    unrecorded = exec_cache.stale_notebooks(cache, stamps(), {})
+    assert unrecorded == {path: [exec_cache.NOT_RECORDED] for path in notebooks.values()}
+    exec_cache.record_stamps(cache_dir, stamps())
+    assert exec_cache.drop_stale(cache_dir, stamps()) == {}  # nothing changed
+
+    (fake_package.folder / "core" / "base.py").write_text("import os\n\nthing = os.sep  # x\n")
+    (fake_package.folder / "util.py").write_text("def helper() -> None:\n    return None\n")
+    (fake_package.folder / "unused.py").write_text("# imported by no notebook\n")
+    dropped = exec_cache.drop_stale(cache_dir, stamps())
+    assert dropped == {notebooks["uses_util"]: ["core/base.py", "util.py"],
+                       notebooks["uses_dyn"]: ["core/base.py"]}
+    assert exec_cache.cached_record(cache, notebooks["uses_util"]) is None  # executes again
+    assert exec_cache.cached_record(cache, notebooks["plain"]) is not None
+    assert exec_cache.stale_notebooks(cache, stamps(), exec_cache.read_records(cache_dir)) == {}
+
+    (fake_package.folder / "dyn.py").write_text("VALUE = 2\n")
+    assert set(exec_cache.drop_stale(cache_dir, stamps())) == set()  # uses_dyn not cached now
+
+    # executed again (same cells, so the same cache key), then recorded: fresh, not stale
+    nb = nbformat.read(notebooks["uses_util"], as_version=4)
+    cache.cache_notebook_bundle(CacheBundleIn(nb, str(notebooks["uses_util"])))
+    exec_cache.record_stamps(cache_dir, stamps())
+    assert exec_cache.drop_stale(cache_dir, stamps()) == {}
 
 
 def test_vendor_pins_are_exact_and_checked(tmp_path: Path) -> None:

@@ -1,5 +1,5 @@
 """Build behaviour: a cell error fails the build naming notebook and cell; a rebuild
-with no change executes nothing."""
+with no change executes nothing (no notebook is stale, none is uncached)."""
 
 from __future__ import annotations
 
@@ -49,4 +49,5 @@ def test_rebuild_without_change_executes_nothing(built_book: Path, capfd) -> Non
     build(ROOT)
     out = capfd.readouterr().out
     assert "Executing notebook" not in out and "in parallel before the build" not in out
+    assert "convkit changed" not in out
     assert "0 added, 0 changed, 0 removed" in out

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
-from convkit.book.sphinx_ext import _after_numbering, _before_numbering
+from convkit.book.sphinx_ext import after_numbering, before_numbering
 
 
 def _env() -> SimpleNamespace:
@@ -27,8 +27,8 @@ def _env() -> SimpleNamespace:
 
 def test_numbers_follow_file_names() -> None:
     env = _env()
-    _before_numbering(None, env)
-    _after_numbering(None, env)
+    before_numbering(None, env)
+    after_numbering(None, env)
     assert env.toc_secnumbers["book/ch00_why"] == {"": (0,), "#a": (0, 1)}
     assert env.toc_secnumbers["book/ch01_conv"][""] == (1,)
     assert env.toc_secnumbers["book/ch03_stride"] == {"": (3,), "#c": (3, 2)}
@@ -39,10 +39,10 @@ def test_numbers_follow_file_names() -> None:
 def test_rebuild_undoes_then_reapplies() -> None:
     """A second build first restores Sphinx's own numbers, then shifts again."""
     env = _env()
-    _before_numbering(None, env)
-    _after_numbering(None, env)
-    _before_numbering(None, env)
+    before_numbering(None, env)
+    after_numbering(None, env)
+    before_numbering(None, env)
     assert env.toc_secnumbers["book/ch03_stride"][""] == (3,)  # Sphinx's own again
     assert env.toc_secnumbers["book/ch00_why"][""] == (1,)
-    _after_numbering(None, env)
+    after_numbering(None, env)
     assert env.toc_secnumbers["book/ch00_why"][""] == (0,)

@@ -44,5 +44,5 @@ def test_module_is_self_contained_and_matches_the_python_limits() -> None:
     ],
 )
 def test_bad_input_is_refused(args: tuple, kwargs: dict, error: type[Exception]) -> None:
-    with pytest.raises(error):
+    with pytest.raises(error, match=r"^StridePaddingSim: "):
         StridePaddingSim(*args, **kwargs)

@@ -43,5 +43,5 @@ def test_module_is_self_contained() -> None:
     ],
 )
 def test_bad_arguments_raise(args, kwargs) -> None:
-    with pytest.raises((ValueError, TypeError)):
+    with pytest.raises((ValueError, TypeError), match=r"^PoolingSim: "):
         PoolingSim(*args, **kwargs)

@@ -8,14 +8,14 @@ import numpy as np
 import pytest
 from book_site import HTML_DIR, embedded_views, sources_using, toc_docnames
 
-from convkit.sims.skip import block_factor, gradient_norms, signal_norms
+from convkit.sims.skip import block_factor, idealised_gradient_scale, idealised_signal_scale
 
 pytestmark = pytest.mark.slow
 
 SIM_ID = "convkit.sims.skip.SkipConnectionSim"
 SIM_KIND = "skip"
 CHAPTER = "book/ch08_architectures"
-PROFILES = {"gradient": gradient_norms, "signal": signal_norms}
+PROFILES = {"gradient": idealised_gradient_scale, "signal": idealised_signal_scale}
 
 
 def _bars(root) -> list[float]:

@@ -79,7 +79,7 @@ MATHJAX_ENTRY = "mathjax/es5/tex-mml-chtml.js"
 REQUIREJS_ENTRY = "requirejs/require.js"
 HTML_MANAGER_ENTRY = "html-manager/dist/embed-amd.js"
 ANYWIDGET_ENTRY = "anywidget/index.js"
-# Our own small scripts (in convkit/book_static/), served from vendor/convkit/.
+# Our own small scripts (in convkit/book/static/), served from vendor/convkit/.
 REQUIRE_CONFIG_ENTRY = "convkit/widgets-require-config.js"
 MATHJAX_SHIM_ENTRY = "convkit/mathjax-hub-shim.js"
 
@@ -188,12 +188,12 @@ def prepare_vendor(cache: Path) -> Path:
         "file": "anywidget/nbextension/index.js",
         "sha256": hashlib.sha256(aw_path.read_bytes()).hexdigest(),
     }
-    own = resources.files("convkit") / "book_static"
+    own = resources.files("convkit.book") / "static"
     (vendor / "convkit").mkdir(parents=True, exist_ok=True)
     for name in ("widgets-require-config.js", "mathjax-hub-shim.js"):
         shutil.copyfile(Path(str(own / name)), vendor / "convkit" / name)
     manifest["convkit"] = {
-        "source": "convkit/book_static",
+        "source": "convkit/book/static",
         "package": "convkit",
         "version": metadata.version("convkit"),
     }

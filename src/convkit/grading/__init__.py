@@ -10,7 +10,9 @@
   :class:`ShortcutError`, however the function was reached (alias, getattr,
   importlib, torch.ops, a Tensor method).
 - ``check_function(..., deny=...)`` refuses more for one exercise, e.g.
-  :func:`library_padding` (``np.pad`` and torch's pad) while ``pad2d`` is graded.
+  :func:`library_padding` (``np.pad`` and torch's pad) while ``pad2d`` is graded;
+  ``allow=(TORCH_UNFOLD,)`` / ``allow=(TORCH_LAYERS,)`` permit torch's unfold or its
+  layers where an exercise builds on them.
 - :func:`random_cases` makes reproducible random test cases (fixed seed).
 - :func:`assert_numpy_intact` fails when numpy functions tests rely on were
   replaced in the notebook.
@@ -18,7 +20,7 @@
   attacks the grader itself (for instructor tooling; see ``tamper_scan``).
 """
 
-from convkit.grading._rules import library_padding
+from convkit.grading._rules import TORCH_LAYERS, TORCH_UNFOLD, library_padding
 from convkit.grading._trusted import assert_numpy_intact
 from convkit.grading.cases import random_cases
 from convkit.grading.compare import check_function
@@ -27,6 +29,8 @@ from convkit.grading.guard import no_shortcuts
 from convkit.grading.tamper_scan import Finding, scan_notebook, suspicious_lines
 
 __all__ = [
+    "TORCH_LAYERS",
+    "TORCH_UNFOLD",
     "Finding",
     "GradingFailure",
     "ShortcutError",

@@ -98,7 +98,10 @@ def _index(flat: int, shape: tuple[int, ...]) -> tuple[int, ...]:
 def compare_arrays(expected: np.ndarray, got: np.ndarray, rtol: float, atol: float) -> str | None:
     """None if ``got`` matches ``expected``; otherwise what differs (shape, NaN, values).
 
-    Both must be plain ndarrays (see :func:`_trusted.plain_array`).
+    expected, got: any shape -> str | None.
+
+    Both must be plain ndarrays (see :func:`_trusted.plain_array`). Entries match when
+    ``|got - expected| <= atol + rtol * |expected|`` (compared as float64).
     """
     if tuple(got.shape) != tuple(expected.shape):
         return f"expected shape {tuple(expected.shape)}, got {tuple(got.shape)}"
@@ -131,7 +134,10 @@ def compare_arrays(expected: np.ndarray, got: np.ndarray, rtol: float, atol: flo
 
 
 def NDARRAY_astype(arr: np.ndarray) -> np.ndarray:
-    """float64 copy through ndarray's own C method."""
+    """float64 copy through ndarray's own C method.
+
+    arr: any shape -> the same shape, float64.
+    """
     return T.NDARRAY.astype(arr, T.FLOAT64)
 
 
@@ -259,20 +265,18 @@ def check_function(
     Returns None on purpose: nbgrader reads a number displayed by a test cell as
     partial credit, so a test cell ending in this call must not display one.
 
-    Args:
-        student_fn: the student's function (anything; a non-callable fails clearly).
-        reference_fn: convkit's reference with the same signature.
-        cases: ``(args, kwargs)`` pairs, e.g. from :func:`random_cases`.
-        rtol, atol: tolerance ``|got - expected| <= atol + rtol * |expected|``.
-        name: the name used in messages (default: the reference's ``__name__``).
-        allow: extra functions the student's code may call (see :func:`no_shortcuts`).
-        deny: extra functions (or torch operator names) it may not call, for an
-            exercise whose whole point is one of them (see :func:`no_shortcuts`).
+    student_fn: the student's function (anything; a non-callable fails clearly).
+    reference_fn: convkit's reference with the same signature.
+    cases: ``(args, kwargs)`` pairs, e.g. from :func:`random_cases`.
+    rtol, atol: tolerance ``|got - expected| <= atol + rtol * |expected|``.
+    name: the name used in messages (default: the reference's ``__name__``).
+    allow: extra functions the student's code may call (see :func:`no_shortcuts`).
+    deny: extra functions (or torch operator names) it may not call, for an exercise
+    whose whole point is one of them (see :func:`no_shortcuts`).
 
-    Raises:
-        GradingFailure: on the first case whose result is missing, of the wrong
-            type/shape/value, whose inputs were modified in place, or that raised.
-        ShortcutError: the student's function called something off limits.
+    Raises GradingFailure on the first case whose result is missing, of the wrong
+    type/shape/value, whose inputs were modified in place, or that raised; raises
+    ShortcutError when the student's function called something off limits.
     """
     __tracebackhide__ = True  # IPython: show the student's cell, not the grader's frames
     T.assert_numpy_intact()

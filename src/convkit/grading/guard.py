@@ -65,17 +65,14 @@ def _dispatch_mode_class() -> type:
 class no_shortcuts:
     """Context manager: refuse convkit references and torch/scipy/numpy convolutions.
 
-    Args:
-        allow: functions the exercise is allowed to call (their internals are not
-            checked either), e.g. ``allow=(convkit.pad2d,)``.
-        deny: functions the exercise forbids on top of the standing rules, e.g.
-            ``deny=(np.pad, F.pad, "constant_pad_nd")`` while ``pad2d`` is graded:
-            Python functions (and numpy's dispatchers), C functions, or torch
-            operator names as strings.
+    allow: functions the exercise is allowed to call (their internals are not checked
+    either), e.g. ``allow=(convkit.pad2d,)``.
+    deny: functions the exercise forbids on top of the standing rules, e.g.
+    ``deny=(np.pad, F.pad, "constant_pad_nd")`` while ``pad2d`` is graded: Python
+    functions (and numpy's dispatchers), C functions, or torch operator names as strings.
 
-    Raises (on leaving the block):
-        ShortcutError: something off limits was called (even if the student's code
-            caught the first error), or the guard was switched off.
+    On leaving the block it raises ShortcutError if something off limits was called
+    (even if the student's code caught the first error) or the guard was switched off.
     """
 
     def __init__(self, *, allow: Iterable[object] = (), deny: Iterable[object] = ()) -> None:

@@ -180,23 +180,23 @@ def check_module(
     atol: float = 1e-9,
     name: str | None = None,
 ) -> None:
-    """Check the student's network builder against convkit's, case by case (silent when
-    all pass; returns None so an nbgrader test cell shows no number).
+    """Check the student's network builder against convkit's, case by case.
 
-    Args:
-        student_build: the student's function or class (anything; non-callables fail).
-        reference_build: convkit's function or class with the same signature.
-        cases: ``(args, kwargs, input_shape)``: constructor arguments and the shape of a
-            random input ``(N, C, H, W)`` (see :func:`module_cases`).
-        what: ``"params"``, ``"shapes"`` or ``"outputs"`` (see the module docstring).
-        train: with ``what="outputs"``, also compare in train mode (batch statistics).
-        seed: seeds the random weights and inputs.
-        rtol, atol: tolerance of the output comparison (float64 everywhere).
-        name: the name used in messages (default: the reference's ``__name__``).
+    Silent when all pass; returns None so an nbgrader test cell shows no number.
 
-    Raises:
-        GradingFailure: the first case that differs, with what differs.
-        ShortcutError: the student's network is, runs or subclasses convkit's.
+    student_build: the student's function or class (anything; non-callables fail).
+    reference_build: convkit's function or class with the same signature.
+    cases: ``(args, kwargs, input_shape)``: constructor arguments and the shape of a
+    random input ``(N, C, H, W)`` (see :func:`module_cases`).
+    what: ``"params"``, ``"shapes"`` or ``"outputs"`` (see the module docstring;
+    ValueError for anything else).
+    train: with ``what="outputs"``, also compare in train mode (batch statistics).
+    seed: seeds the random weights and inputs.
+    rtol, atol: tolerance of the output comparison (float64 everywhere).
+    name: the name used in messages (default: the reference's ``__name__``).
+
+    Raises GradingFailure for the first case that differs, with what differs, and
+    ShortcutError when the student's network is, runs or subclasses convkit's.
     """
     __tracebackhide__ = True
     if what not in WHAT:

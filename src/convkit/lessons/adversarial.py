@@ -1,4 +1,4 @@
-"""Adversarial examples with the fast gradient sign method (FGSM, ch09).
+"""Adversarial examples (chapter 9) with the fast gradient sign method (FGSM).
 
 FGSM moves every pixel by ``epsilon`` in the direction that increases the loss
 the most to first order: ``x_adv = clip(x + epsilon * sign(grad_x loss(model(x), y)), 0, 1)``.
@@ -9,7 +9,8 @@ One gradient per image, so it is cheap enough to run on a whole test set.
   changes the model's prediction; :func:`accuracy_under_attack`: accuracy per
   ``epsilon``, and :func:`accuracy_under_noise` the same for random ±epsilon noise.
 - :func:`find_flip`: the details of the smallest flip of one image (:class:`Flip`);
-  :func:`plot_flip` draws it (original, perturbation, adversarial image).
+  :func:`convkit.viz.adversarial.plot_flip` draws it (original, perturbation,
+  adversarial image).
 
 Images are float ``(N, C, H, W)`` in ``[0, 1]`` (numpy or torch; numpy in gives
 numpy out), labels int ``(N,)``. The model is used in eval mode and its
@@ -22,7 +23,6 @@ import numbers
 from collections.abc import Sequence
 from typing import NamedTuple
 
-import matplotlib.pyplot as plt
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -37,7 +37,6 @@ __all__ = [
     "fgsm",
     "find_flip",
     "flip_epsilons",
-    "plot_flip",
     "predict_with_confidence",
 ]
 
@@ -228,32 +227,3 @@ def find_flip(model: nn.Module, x: np.ndarray | torch.Tensor, y: int,
             return Flip(eps, x_adv[0].numpy(), int(label[0]), float(conf[0]),
                         int(new_label[0]), float(new_conf[0]))
     return None
-
-
-# ------------------------------------------------------------------------- plot
-def plot_flip(x: np.ndarray, flip: Flip, axes: Sequence[plt.Axes] | None = None) -> plt.Figure:
-    """Three panels: the image x (C, H, W) with its prediction, the perturbation
-    ``flip.x_adv - x`` (blue = darker, red = brighter, full colour = ±epsilon) and the
-    adversarial image with its prediction. Returns the figure."""
-    x = np.asarray(x, dtype=np.float32)
-    if x.shape != flip.x_adv.shape:
-        raise ValueError(f"plot_flip: x has shape {x.shape}, flip.x_adv {flip.x_adv.shape}")
-    if axes is None:
-        fig, axes = plt.subplots(1, 3, figsize=(9, 3.3))
-    else:
-        fig = axes[0].figure
-    delta = flip.x_adv - x
-    scale = flip.epsilon if flip.epsilon > 0 else 1.0
-    panels = [
-        (x[0], "gray", 0, 1, f"original: {flip.label} ({flip.confidence:.0%})"),
-        (delta[0], "RdBu_r", -scale, scale, f"perturbation (±{flip.epsilon:g})"),
-        (flip.x_adv[0], "gray", 0, 1,
-         f"adversarial: {flip.new_label} ({flip.new_confidence:.0%})"),
-    ]
-    for ax, (image, cmap, vmin, vmax, title) in zip(axes, panels, strict=True):
-        ax.imshow(image, cmap=cmap, vmin=vmin, vmax=vmax)
-        ax.set_title(title)
-        ax.set_xticks([])
-        ax.set_yticks([])
-    fig.tight_layout()
-    return fig

@@ -1,12 +1,13 @@
 """Pooling measurements (chapter 4): shift invariance and the size of classifier heads.
 
-- :func:`shift_maps`: move a batch of maps by whole pixels, filling with zeros.
 - :func:`unchanged_fraction`: how often a pooled map (or each of its values) stays the
   same when the input moves by a small shift.
 - :func:`shift_invariance_table`: that fraction for several poolings and directions.
 - :func:`relative_change`: how much a pooled map moves, ||pool(shifted) - pool(x)|| / ||pool(x)||.
 - :func:`head_param_counts`: parameters of a flatten + dense head against a global
   average pooling head.
+
+The shifts are :func:`convkit.shift2d` (vacated pixels become 0).
 """
 
 from __future__ import annotations
@@ -16,8 +17,8 @@ from collections.abc import Callable, Iterable
 import numpy as np
 
 from convkit._checks import int_at_least
-from convkit.lessons.equivariance import shift2d
 from convkit.ops.pooling import avg_pool2d, max_pool2d
+from convkit.ops.shift import shift2d
 from convkit.shapes import linear_params
 
 __all__ = [
@@ -26,7 +27,6 @@ __all__ = [
     "head_param_counts",
     "relative_change",
     "shift_invariance_table",
-    "shift_maps",
     "unchanged_fraction",
 ]
 
@@ -40,6 +40,7 @@ DIRECTIONS: dict[str, tuple[int, int]] = {
 
 
 def _no_pool(x: np.ndarray) -> np.ndarray:
+    """x (N, H, W) -> x itself: the baseline without pooling."""
     return x
 
 
@@ -49,20 +50,6 @@ POOLINGS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
     "max 2x2": lambda x: max_pool2d(x, 2, 2),
     "avg 2x2": lambda x: avg_pool2d(x, 2, 2),
 }
-
-
-def shift_maps(maps: object, dy: int, dx: int) -> np.ndarray:
-    """Move every map ``dy`` rows down and ``dx`` columns right; vacated pixels become 0.
-
-    maps: (..., H, W) -> (..., H, W) float64. Negative shifts move up / left; pixels
-    pushed past the border are lost.
-    """
-    x = np.asarray(maps, dtype=np.float64)
-    if x.ndim < 2:
-        raise ValueError(f"shift_maps: maps must have at least 2 axes (H, W), got shape {x.shape}")
-    if any(isinstance(d, bool) or not isinstance(d, int | np.integer) for d in (dy, dx)):
-        raise TypeError(f"shift_maps: dy and dx must be ints, got {dy!r} and {dx!r}")
-    return shift2d(x, int(dy), int(dx))
 
 
 def unchanged_fraction(
@@ -77,7 +64,8 @@ def unchanged_fraction(
 ) -> float:
     """Fraction of pooled outputs that a (dy, dx) shift of the input leaves unchanged.
 
-    maps: (N, H, W). ``pool`` maps (N, H, W) -> (N, H', W') (e.g. a :data:`POOLINGS` value).
+    maps: (N, H, W) -> a fraction 0..1. ``pool`` maps (N, H, W) -> (N, H', W') (e.g. a
+    :data:`POOLINGS` value); the shift is :func:`convkit.shift2d` (dy rows down, dx right).
     ``per="value"``: the fraction of pooled values that stay equal (within ``atol``);
     with ``active_only`` only values non-zero before or after the shift count, so an
     empty background cannot inflate the score. ``per="map"``: the fraction of maps
@@ -89,7 +77,7 @@ def unchanged_fraction(
     if per not in ("value", "map"):
         raise ValueError(f"unchanged_fraction: per must be 'value' or 'map', got {per!r}")
     before = np.asarray(pool(x))
-    after = np.asarray(pool(shift_maps(x, dy, dx)))
+    after = np.asarray(pool(shift2d(x, dy, dx)))
     same = np.abs(before - after) <= atol
     if per == "map":
         return float(same.reshape(len(x), -1).all(axis=1).mean())
@@ -106,13 +94,14 @@ def relative_change(
 ) -> float:
     """Mean over maps of ||pool(shift(x)) - pool(x)|| / ||pool(x)|| (Frobenius norms).
 
-    maps: (N, H, W) with no all-zero map; 0 means every pooled map is unchanged.
+    maps: (N, H, W) with no all-zero map -> float >= 0; 0 means every pooled map is
+    unchanged. ``pool`` and the shift as in :func:`unchanged_fraction`.
     """
     x = np.asarray(maps, dtype=np.float64)
     if x.ndim != 3 or 0 in x.shape:
         raise ValueError(f"relative_change: maps must be a non-empty (N, H, W), got {x.shape}")
     before = np.asarray(pool(x)).reshape(len(x), -1)
-    after = np.asarray(pool(shift_maps(x, dy, dx))).reshape(len(x), -1)
+    after = np.asarray(pool(shift2d(x, dy, dx))).reshape(len(x), -1)
     norms = np.linalg.norm(before, axis=1)
     if not norms.all():
         raise ValueError("relative_change: a pooled map is all zero; its change is undefined")
@@ -127,8 +116,9 @@ def shift_invariance_table(
 ) -> dict[str, dict[str, float]]:
     """{pooling name: {direction: unchanged fraction}} for one-pixel shifts of ``maps``.
 
-    maps: (N, H, W); names come from :data:`POOLINGS` and :data:`DIRECTIONS`;
-    ``options`` go to :func:`unchanged_fraction` (``per``, ``active_only``, ``atol``).
+    maps: (N, H, W) -> {name: {direction: fraction 0..1}}; names come from
+    :data:`POOLINGS` and :data:`DIRECTIONS`; ``options`` go to :func:`unchanged_fraction`
+    (``per``, ``active_only``, ``atol``).
     """
     table: dict[str, dict[str, float]] = {}
     for name in poolings:

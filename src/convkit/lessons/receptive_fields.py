@@ -1,4 +1,13 @@
-"""Receptive fields measured by autograd: which input pixels one output unit depends on."""
+"""Receptive fields (chapter 5) measured by autograd: which input pixels one unit reads.
+
+The formula :func:`convkit.receptive_field` predicts the side of a unit's receptive
+field from the stack's kernels, strides and dilations; the functions here measure it
+instead: a stack of single-channel all-ones convolutions, the gradient of its centre
+output unit with respect to the input, and the pixels where that gradient is nonzero.
+
+- :func:`gradient_footprint`: the footprint after each prefix of the stack.
+- :func:`measured_receptive_field`: the side of the footprint after the whole stack.
+"""
 
 from __future__ import annotations
 
@@ -13,7 +22,8 @@ __all__ = ["gradient_footprint", "measured_receptive_field"]
 
 
 def _stack(layers: Sequence[Sequence[int]]) -> torch.nn.Sequential:
-    """Single-channel convs with all-ones weights (so no gradient cancels), no bias."""
+    """Single-channel convs with all-ones weights (so no gradient cancels), no bias:
+    (1, 1, H, W) -> (1, 1, H_out, W_out)."""
     modules = []
     for kernel, stride, *rest in layers:
         dilation = rest[0] if rest else 1
@@ -26,10 +36,10 @@ def _stack(layers: Sequence[Sequence[int]]) -> torch.nn.Sequential:
 def gradient_footprint(layers: Sequence[Sequence[int]], size: int) -> list[np.ndarray]:
     """Input footprint of the centre output unit after each prefix of the stack.
 
-    ``layers``: (kernel, stride[, dilation]) per layer, as for ``receptive_field``;
-    ``size``: side of the square single-channel input (large enough for the stack).
-    Returns one boolean (size, size) mask per layer: True where d(centre unit)/d(input)
-    is nonzero, i.e. the input pixels that unit reads (found by torch autograd).
+    layers: (kernel, stride[, dilation]) per layer, as for :func:`convkit.receptive_field`;
+    size: side of the square single-channel input (large enough for the stack) ->
+    one boolean (size, size) mask per layer: True where d(centre unit)/d(input) is
+    nonzero, i.e. the input pixels that unit reads (found by torch autograd).
     """
     side = size
     for kernel, stride, *rest in layers:
@@ -46,8 +56,9 @@ def gradient_footprint(layers: Sequence[Sequence[int]], size: int) -> list[np.nd
 def measured_receptive_field(layers: Sequence[Sequence[int]], size: int) -> int:
     """Receptive field side (pixels) of one unit after the whole stack, measured by autograd.
 
-    Equals ``convkit.receptive_field(layers)`` when ``size`` is large enough that the
-    field is not cut by the border. An empty stack gives 1.
+    layers: (kernel, stride[, dilation]) per layer; size: side of the square input ->
+    the side in pixels. Equals ``convkit.receptive_field(layers)`` when ``size`` is
+    large enough that the field is not cut by the border. An empty stack gives 1.
     """
     if not layers:
         return 1

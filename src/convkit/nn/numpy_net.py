@@ -11,7 +11,8 @@ to the layer's output into the gradient with respect to its input and parameters
   (:mod:`convkit.ops.conv_cached`) unfolds each input once and reuses the columns in
   the backward pass; ``fast=False`` calls the reference :func:`convkit.conv2d` and
   :func:`convkit.conv2d_backward` instead (same numbers, slower);
-- max pooling: the gradient of each window goes to its (first) maximum;
+- max pooling: the gradient of each window goes to its (first) maximum
+  (:func:`convkit.ops.pooling.max_pool2d_forward_cached` and ``..._backward_cached``);
 - ReLU: the gradient passes where the input was positive;
 - linear: ``y = x @ W.T + b``, so ``dW = g.T @ x``, ``db = sum(g)``, ``dx = g @ W``.
 
@@ -32,7 +33,7 @@ from numpy.typing import DTypeLike
 from convkit.ops.conv2d import conv2d
 from convkit.ops.conv_backward import conv2d_backward
 from convkit.ops.conv_cached import conv2d_backward_cached, conv2d_forward_cached
-from convkit.ops.pooling import max_pool2d, max_pool2d_backward
+from convkit.ops.pooling import max_pool2d_backward_cached, max_pool2d_forward_cached
 
 __all__ = [
     "Adam",
@@ -145,12 +146,9 @@ class MaxPool2dLayer(Layer):
     """Max pooling: x (N, C, H, W) -> (N, C, H_out, W_out); the gradient of each window
     goes to its first maximum in row-major order (as torch does).
 
-    Without padding the maximum is separable: first over the kw columns of each window
-    row (for every input row), then over the kh rows; each step remembers which
-    column / row won (the first one on ties, so the winner is the row-major first
-    maximum). Each step is a few whole-array operations on strided slices, which keep
-    x's memory layout. With padding it calls :func:`convkit.max_pool2d` and
-    :func:`convkit.max_pool2d_backward`.
+    The ops' :func:`~convkit.ops.pooling.max_pool2d_forward_cached` remembers each
+    window's winner and :func:`~convkit.ops.pooling.max_pool2d_backward_cached` routes
+    the gradient back along it; both keep x's memory layout (batch-innermost here).
     """
 
     kind = "MaxPool2d"
@@ -166,81 +164,13 @@ class MaxPool2dLayer(Layer):
         self.stride = tuple(stride)
         self.padding = tuple(padding)
 
-    def _out_size(self, shape: tuple[int, ...]) -> tuple[int, int]:
-        (kh, kw), (sh, sw), (h, w) = self.kernel_size, self.stride, shape[2:]
-        if h < kh or w < kw:
-            raise ValueError(f"MaxPool2d: window {self.kernel_size} larger than the input {shape}")
-        return (h - kh) // sh + 1, (w - kw) // sw + 1
-
     def forward(self, x: np.ndarray, keep: bool = True) -> tuple[np.ndarray, object]:
-        if self.padding != (0, 0):
-            return max_pool2d(x, self.kernel_size, self.stride, self.padding), x
-        (kh, kw), (sh, sw) = self.kernel_size, self.stride
-        out_h, out_w = self._out_size(x.shape)
-        # 1) every input row: the maximum over each window's kw columns -> (N, C, H, W_out)
-        by_cols, col_arg = _running_max(
-            [x[..., k : k + sw * (out_w - 1) + 1 : sw] for k in range(kw)]
-        )
-        # 2) every window: the maximum of its kh row maxima -> (N, C, H_out, W_out)
-        rows = [by_cols[:, :, m : m + sh * (out_h - 1) + 1 : sh] for m in range(kh)]
-        out, row_arg = _running_max(rows)
-        return out, (x.shape, x.strides, by_cols.strides, col_arg, row_arg)
+        return max_pool2d_forward_cached(x, self.kernel_size, self.stride, self.padding)
 
     def backward(
         self, grad_out: np.ndarray, cache: object, need_input_grad: bool = True
     ) -> tuple[np.ndarray | None, list[np.ndarray]]:
-        if self.padding != (0, 0):
-            grad = max_pool2d_backward(grad_out, cache, self.kernel_size, self.stride, self.padding)
-            return grad, []
-        shape, x_strides, col_strides, col_arg, row_arg = cache
-        (kh, kw), (sh, sw), (h, w) = self.kernel_size, self.stride, shape[2:]
-        out_h, out_w = grad_out.shape[2:]
-        # 2) back through the rows: each window's gradient to its winning row
-        cover_rows = sh == kh and h == kh * out_h
-        grad_cols = _array_like((*shape[:3], out_w), col_strides, grad_out.dtype, not cover_rows)
-        for m in range(kh):
-            target = grad_cols[:, :, m : m + sh * (out_h - 1) + 1 : sh]
-            _route(grad_out, row_arg, m, target, accumulate=not cover_rows)
-        # 1) back through the columns: each row maximum's gradient to its winning column
-        cover_cols = sw == kw and w == kw * out_w
-        grad_x = _array_like(shape, x_strides, grad_out.dtype, not cover_cols)
-        for k in range(kw):
-            target = grad_x[..., k : k + sw * (out_w - 1) + 1 : sw]
-            _route(grad_cols, col_arg, k, target, accumulate=not cover_cols)
-        return grad_x, []
-
-
-def _running_max(parts: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-    """Elementwise maximum of equally shaped arrays and the index of the first array
-    holding it (uint8; a later array wins only when strictly larger)."""
-    if len(parts) == 1:
-        return parts[0].copy(order="K"), np.zeros(parts[0].shape, dtype=np.uint8)
-    arg = np.greater(parts[1], parts[0]).view(np.uint8)  # 0 or 1
-    best = np.maximum(parts[0], parts[1])
-    for index, part in enumerate(parts[2:], start=2):
-        np.copyto(arg, index, where=part > best)
-        np.maximum(best, part, out=best)
-    return best, arg
-
-
-def _route(
-    grad: np.ndarray, arg: np.ndarray, index: int, target: np.ndarray, *, accumulate: bool
-) -> None:
-    """target (+)= grad where arg == index, else 0 (the backward pass of a max)."""
-    if accumulate:
-        target += grad * (arg == index)
-    else:
-        np.multiply(grad, arg == index, out=target)
-
-
-def _array_like(
-    shape: tuple[int, ...], strides: tuple[int, ...], dtype: DTypeLike, zero: bool
-) -> np.ndarray:
-    """A new array of ``shape`` whose axes are ordered in memory like ``strides``
-    (zeros, or uninitialised when every element will be written)."""
-    order = sorted(range(len(shape)), key=lambda axis: -strides[axis])
-    base = (np.zeros if zero else np.empty)([shape[a] for a in order], dtype=dtype)
-    return base.transpose(np.argsort(order))
+        return max_pool2d_backward_cached(grad_out, cache), []
 
 
 class FlattenLayer(Layer):
@@ -253,14 +183,13 @@ class FlattenLayer(Layer):
     kind = "Flatten"
 
     def forward(self, x: np.ndarray, keep: bool = True) -> tuple[np.ndarray, object]:
-        return x.reshape(x.shape[0], -1), (x.shape, x.strides)
+        return x.reshape(x.shape[0], -1), x  # x: the template of grad_x's layout
 
     def backward(
         self, grad_out: np.ndarray, cache: object, need_input_grad: bool = True
     ) -> tuple[np.ndarray | None, list[np.ndarray]]:
-        shape, strides = cache
-        grad_x = _array_like(shape, strides, grad_out.dtype, zero=False)
-        grad_x[...] = grad_out.reshape(shape)
+        grad_x = np.empty_like(cache, dtype=grad_out.dtype)  # x's memory layout
+        grad_x[...] = grad_out.reshape(cache.shape)
         return grad_x, []
 
 

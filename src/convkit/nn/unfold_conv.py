@@ -21,7 +21,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from convkit._checks import as_bool, int_at_least, int_tuple
+from convkit._checks import as_bool, int_at_least, int_tuple, window_output_size
 
 __all__ = ["UnfoldConv2d"]
 
@@ -79,22 +79,10 @@ class UnfoldConv2d(nn.Module):
     def output_size(self, height: int, width: int) -> tuple[int, int]:
         """(H_out, W_out) for an input of spatial size (height, width); ValueError when
         the kernel does not fit inside the padded input."""
-        sizes = []
-        for axis, size, k, s, p in zip(
-            ("height", "width"),
-            (height, width),
-            self.kernel_size,
-            self.stride,
-            self.padding,
-            strict=True,
-        ):
-            if size + 2 * p < k:
-                raise ValueError(
-                    f"{_NAME}: the kernel ({k}) is larger than the padded input {axis} "
-                    f"({size} + 2*{p} = {size + 2 * p})"
-                )
-            sizes.append((size + 2 * p - k) // s + 1)
-        return sizes[0], sizes[1]
+        (kh, kw), (sh, sw), (ph, pw) = self.kernel_size, self.stride, self.padding
+        out_h = window_output_size(_NAME, "height", height, kh, sh, ph, ph)
+        out_w = window_output_size(_NAME, "width", width, kw, sw, pw, pw)
+        return out_h, out_w
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """x: (N, C_in, H, W) -> (N, C_out, H_out, W_out);

@@ -11,6 +11,9 @@ lists give float64.
 - :mod:`~convkit.ops.im2col`: ``im2col`` (torch's ``unfold``) and the window views.
 - :mod:`~convkit.ops.conv_backward`: ``conv2d_backward``.
 - :mod:`~convkit.ops.conv_cached`: the training path's convolution that keeps its columns.
-- :mod:`~convkit.ops.pooling`: max, average and global pooling, and max pooling's backward.
+- :mod:`~convkit.ops.pooling`: max (``max_pool2d_naive``: the definition as loops),
+  average and global pooling, and max pooling's backward pass (also as a cached
+  forward / backward pair, which the numpy network's pooling layer uses).
 - :mod:`~convkit.ops.shift`: ``shift2d``, whole-pixel shifts.
+- ``_fastpath`` (private to ``ops``): the buffer pool and batch slicing of the fast paths.
 """

@@ -9,7 +9,8 @@ from __future__ import annotations
 import numpy as np
 
 from convkit._checks import conv_setup
-from convkit.ops.im2col import batch_slices, pad_chunk, scratch, unfold_view
+from convkit.ops._fastpath import BUFFERS, batch_slices, pad_chunk, padding_buffer, slice_size
+from convkit.ops.im2col import unfold_view
 from convkit.ops.padding import pad_hw
 
 __all__ = ["conv2d", "conv2d_naive"]
@@ -80,13 +81,16 @@ def correlate(
     dilation: tuple[int, ...],
     out_size: tuple[int, ...],
 ) -> np.ndarray:
-    """Fast path (internal): (N, C, H, W) input, ((top, bottom), (left, right)) zero
-    padding -> (N, C_out, H_out, W_out).
+    """The fast path of :func:`conv2d` and :func:`~convkit.ops.conv1d.conv1d` (internal).
+
+    x: (N, C, H, W), weight: (C_out, C, kh, kw), bias: (C_out,) or None, zero padding
+    ((top, bottom), (left, right)) -> (N, C_out, H_out, W_out).
 
     For each sample, weight (C_out, C*kh*kw) @ columns (C*kh*kw, positions): the
     batched product comes out directly in (N, C_out, positions) order. The bias is an
     extra weight column that meets an extra row of ones in the columns. A few samples
-    at a time are padded and unfolded into small buffers that stay in the CPU cache;
+    at a time are padded and unfolded into small buffers that stay in the CPU cache
+    (taken once from the ops' pool, ``_fastpath.BUFFERS``, and reused for every slice);
     with stride 1 the columns are copied as whole image rows (``im2col.row_view``).
     """
     batch, out_channels, kernel = x.shape[0], weight.shape[0], weight.shape[2:]
@@ -98,16 +102,22 @@ def correlate(
     pitch = x.shape[3] + sum(pads[1]) if tuple(stride) == (1, 1) else out_w
     length = (out_h - 1) * pitch + out_w  # positions per sample
     out = np.empty((batch, out_channels, out_h, out_w), dtype=dtype)
-    for part in batch_slices(range(batch), w2.shape[1] * length * out.itemsize):
+    size = slice_size(batch, w2.shape[1] * length * out.itemsize)
+    padded = padding_buffer(x, pads, size)
+    columns = BUFFERS.take((size, w2.shape[1], length), dtype)
+    columns[:, rows:] = 1  # the row of ones that meets the bias column
+    wrapped = None if pitch == out_w else BUFFERS.take((size, out_channels, out_h, pitch), dtype)
+    for part in batch_slices(batch, size):
         n = part.stop - part.start
-        view, _ = unfold_view(pad_chunk(x[part], pads, "input"), kernel, stride, dilation, out_size)
-        cols = scratch("columns", (n, w2.shape[1], length), dtype)
-        cols[:, rows:] = 1  # the row of ones that meets the bias column
+        xpad = pad_chunk(x[part], pads, padded)
+        view, _ = unfold_view(xpad, kernel, stride, dilation, out_size)
+        cols = columns[:n]
         np.copyto(cols[:, :rows].reshape(view.shape, copy=False), view)
-        if pitch == out_w:  # positions are exactly the output pixels
+        if wrapped is None:  # positions are exactly the output pixels
             np.matmul(w2, cols, out=out[part].reshape(n, out_channels, length))
         else:  # drop the wrap-around positions
-            product = scratch("product", (n, out_channels, out_h, pitch), dtype)
+            product = wrapped[:n]
             np.matmul(w2, cols, out=product.reshape(n, out_channels, -1)[..., :length])
             np.copyto(out[part], product[..., :out_w])
+    BUFFERS.give(padded, columns, wrapped)
     return out

@@ -13,7 +13,8 @@ from __future__ import annotations
 import numpy as np
 
 from convkit._checks import check_grad_out, conv_setup
-from convkit.ops.im2col import batch_slices, pad_chunk, scratch, unfold_view
+from convkit.ops._fastpath import BUFFERS, batch_slices, pad_chunk, padding_buffer, slice_size
+from convkit.ops.im2col import unfold_view
 
 __all__ = ["conv2d_backward"]
 
@@ -39,40 +40,47 @@ def conv2d_backward(
     check_grad_out(func, g, s.out_shape, "conv2d")
     g = g[None] if s.unbatched else g
     x, w2 = s.x, s.weight.reshape(s.weight.shape[0], -1)  # w2: (C_out, C_in*kh*kw)
-    batch, _, height, width = x.shape
+    batch, channels, height, width = x.shape
     out_channels, dtype, (out_h, out_w) = w2.shape[0], w2.dtype, s.out_size
-    (top, _), (left, right) = s.pads
-    pitch = width + left + right if tuple(s.stride) == (1, 1) else out_w
+    (top, bottom), (left, right) = s.pads
+    pitch_x = width + left + right  # the padded input's row length
+    pitch = pitch_x if tuple(s.stride) == (1, 1) else out_w
     length = (out_h - 1) * pitch + out_w  # positions per sample, as in the forward pass
 
     grad_x = np.empty_like(x)
     grad_w2 = np.zeros_like(w2)
-    for part in batch_slices(range(batch), w2.shape[1] * length * w2.itemsize):
+    size = slice_size(batch, w2.shape[1] * length * w2.itemsize)
+    padded = padding_buffer(x, s.pads, size)
+    columns = BUFFERS.take((size, w2.shape[1], length), dtype)
+    wrapped = None if pitch == out_w else BUFFERS.take((size, out_channels, out_h, pitch), dtype)
+    if wrapped is not None:
+        wrapped[..., out_w:] = 0  # grad_out is zero at the wrap-around positions
+    per_sample = BUFFERS.take((size, *w2.shape), dtype)
+    grad_padded = BUFFERS.take((size, channels, top + height + bottom, pitch_x), dtype)
+    for part in batch_slices(batch, size):
         n = part.stop - part.start
-        xpad = pad_chunk(x[part], s.pads, "input")
+        xpad = pad_chunk(x[part], s.pads, padded)
         view, _ = unfold_view(xpad, s.kernel, s.stride, s.dilation, s.out_size)
-        cols = scratch("columns", (n, w2.shape[1], length), dtype)
+        cols = columns[:n]
         np.copyto(cols.reshape(view.shape, copy=False), view)
-        if pitch == out_w:  # positions are exactly the output pixels
+        if wrapped is None:  # positions are exactly the output pixels
             g_pos = g[part].reshape(n, out_channels, length)
-        else:  # grad_out at the same positions, zero at the wrap-around ones
-            g_rows = scratch("grad_rows", (n, out_channels, out_h, pitch), dtype)
-            g_rows[..., out_w:] = 0
-            g_rows[..., :out_w] = g[part]
-            g_pos = g_rows.reshape(n, out_channels, -1)[..., :length]
+        else:  # grad_out at the same positions as the columns
+            wrapped[:n, ..., :out_w] = g[part]
+            g_pos = wrapped[:n].reshape(n, out_channels, -1)[..., :length]
 
-        per_sample = scratch("grad_weight", (n, *w2.shape), dtype)
-        grad_w2 += np.matmul(g_pos, cols.transpose(0, 2, 1), out=per_sample).sum(axis=0)
+        grad_w2 += np.matmul(g_pos, cols.transpose(0, 2, 1), out=per_sample[:n]).sum(axis=0)
         grad_cols = np.matmul(w2.T, g_pos, out=cols)  # (n, C_in*kh*kw, positions)
 
         # col2im into a zeroed padded buffer, then keep the inside.
-        grad_xpad = scratch("grad_input", xpad.shape, dtype)
+        grad_xpad = grad_padded[:n]
         grad_xpad[...] = 0
         grad_view, _ = unfold_view(
             grad_xpad, s.kernel, s.stride, s.dilation, s.out_size, writeable=True
         )
         col2im_add(grad_cols.reshape(grad_view.shape), grad_view)
         grad_x[part] = grad_xpad[:, :, top : top + height, left : left + width]
+    BUFFERS.give(padded, columns, wrapped, per_sample, grad_padded)
 
     grad_bias = g.sum(axis=(0, 2, 3))
     grad_x = grad_x[0] if s.unbatched else grad_x
@@ -80,9 +88,12 @@ def conv2d_backward(
 
 
 def col2im_add(grad_cols: np.ndarray, grad_view: np.ndarray) -> None:
-    """col2im: add columns (N, C, kh, kw, ...) into a writeable window view of the same
-    shape, in place, one kernel offset at a time (one offset's slice does not overlap
-    itself, while the view as a whole does) (internal)."""
+    """col2im: add the columns into a writeable window view of the same shape, in place
+    (internal).
+
+    grad_cols: (N, C, kh, kw, ...), grad_view: the same shape -> None. One kernel offset
+    at a time: one offset's slice does not overlap itself, while the view as a whole does.
+    """
     for m in range(grad_view.shape[2]):
         for k in range(grad_view.shape[3]):
             grad_view[:, :, m, k] += grad_cols[:, :, m, k]

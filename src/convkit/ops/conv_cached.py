@@ -15,65 +15,22 @@ Arrays are kept batch-innermost in memory ((C, H, W, N)) and handed out as
 (N, C, H, W) views (a transpose, no copy): one kernel offset's slice of every image
 is then a long contiguous run (a row of W*N numbers), so im2col and col2im copy
 whole runs, and ``dout`` of the next backward pass is already laid out as
-(C_out, L*N). Big work arrays come from a :class:`BufferPool` instead of fresh
-memory on every step. Zero padding, no dilation; any stride.
+(C_out, L*N). The columns and the padded input come from the ops' buffer pool
+(``_fastpath.BUFFERS``) instead of fresh memory on every step. Zero padding, no
+dilation; any stride.
 """
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass
 
 import numpy as np
-from numpy.typing import DTypeLike
 
+from convkit._checks import window_output_size
+from convkit.ops._fastpath import BUFFERS
 from convkit.ops.im2col import kernel_offsets
 
-__all__ = ["BUFFERS", "BufferPool", "ConvCache", "conv2d_backward_cached", "conv2d_forward_cached"]
-
-
-class BufferPool:
-    """Large work arrays handed out and taken back, so a training loop does not ask the
-    operating system for fresh megabytes on every step (the page faults of touching new
-    memory can cost more than the arithmetic done in it).
-
-    ``take`` returns an array nobody else holds (a kept one or a new one); ``give``
-    returns it when its contents are no longer needed. An array that is never given
-    back is simply garbage collected, so forgetting ``give`` costs speed, not safety.
-    Thread-safe; at most ``per_shape`` spare arrays are kept for each shape and dtype,
-    none larger than ``max_bytes``.
-    """
-
-    def __init__(self, per_shape: int = 4, max_bytes: int = 1 << 27) -> None:
-        self.per_shape = per_shape
-        self.max_bytes = max_bytes
-        self._free: dict[tuple[tuple[int, ...], np.dtype], list[np.ndarray]] = {}
-        self._lock = threading.Lock()
-
-    def take(self, shape: tuple[int, ...], dtype: DTypeLike) -> np.ndarray:
-        """An array of this shape and dtype with undefined contents."""
-        key = (tuple(shape), np.dtype(dtype))
-        with self._lock:
-            spare = self._free.get(key)
-            if spare:
-                return spare.pop()
-        return np.empty(key[0], dtype=key[1])
-
-    def give(self, array: np.ndarray | None) -> None:
-        """Hand ``array`` (from :meth:`take`) back for reuse; None is ignored."""
-        if array is None:
-            return
-        if array.nbytes > self.max_bytes:
-            return
-        key = (array.shape, array.dtype)
-        with self._lock:
-            spare = self._free.setdefault(key, [])
-            if len(spare) < self.per_shape:
-                spare.append(array)
-
-
-#: The pool the convolution layers use for their columns and padded inputs.
-BUFFERS = BufferPool()
+__all__ = ["ConvCache", "conv2d_backward_cached", "conv2d_forward_cached"]
 
 
 @dataclass
@@ -90,22 +47,6 @@ class ConvCache:
     out_size: tuple[int, int]
 
 
-def _out_size(
-    shape: tuple[int, ...],
-    kernel: tuple[int, int],
-    stride: tuple[int, int],
-    padding: tuple[int, int],
-) -> tuple[int, int]:
-    sizes = []
-    for size, k, s, p in zip(shape[2:], kernel, stride, padding, strict=True):
-        if size + 2 * p < k:
-            raise ValueError(
-                f"conv2d_forward_cached: kernel {kernel} larger than the padded input {shape}"
-            )
-        sizes.append((size + 2 * p - k) // s + 1)
-    return sizes[0], sizes[1]
-
-
 def _columns(
     x: np.ndarray,
     kernel: tuple[int, int],
@@ -113,8 +54,11 @@ def _columns(
     padding: tuple[int, int],
     out_size: tuple[int, int],
 ) -> np.ndarray:
-    """im2col in the batch-innermost layout (C*kh*kw, H_out*W_out*N): row c*kh*kw + m*kw + k,
-    column (i*W_out + j)*N + n holds xpad[n, c, i*sh + m, j*sw + k]."""
+    """im2col in the batch-innermost layout, in an array of the pool.
+
+    x: (N, C, H, W) -> columns (C*kh*kw, H_out*W_out*N): row c*kh*kw + m*kw + k,
+    column (i*W_out + j)*N + n holds xpad[n, c, i*sh + m, j*sw + k].
+    """
     n, c, h, w = x.shape
     (kh, kw), (ph, pw), (oh, ow) = kernel, padding, out_size
     xc = x.transpose(1, 2, 3, 0)  # (C, H, W, N): a free view when x is batch-innermost
@@ -133,7 +77,7 @@ def _columns(
 
 
 def _zero_border(xpad: np.ndarray, ph: int, pw: int) -> None:
-    """Zero the ph rows / pw columns around the inside of a (C, Hp, Wp, N) buffer."""
+    """Zero the ph rows / pw columns around the inside, in place: xpad (C, Hp, Wp, N)."""
     if ph:
         xpad[:, :ph] = 0
         xpad[:, -ph:] = 0
@@ -155,13 +99,17 @@ def conv2d_forward_cached(
     or None -> (out (N, C_out, H_out, W_out), a view of batch-innermost memory; ConvCache).
     (Inference without a backward pass uses :func:`convkit.conv2d`: no columns to keep.)
     """
+    func = "conv2d_forward_cached"
     kernel = (weight.shape[2], weight.shape[3])
     stride, padding = tuple(stride), tuple(padding)
     if x.ndim != 4 or x.shape[1] != weight.shape[1]:
-        raise ValueError(
-            f"conv2d_forward_cached: x must be (N, {weight.shape[1]}, H, W), got {x.shape}"
-        )
-    out_size = _out_size(x.shape, kernel, stride, padding)
+        raise ValueError(f"{func}: x must be (N, {weight.shape[1]}, H, W), got {x.shape}")
+    (h, w), (kh, kw), (sh, sw), (ph, pw) = x.shape[2:], kernel, stride, padding
+    context = f"x.shape={x.shape}, kernel_size={kernel}"
+    out_size = (
+        window_output_size(func, "height", h, kh, sh, ph, ph, 1, context),
+        window_output_size(func, "width", w, kw, sw, pw, pw, 1, context),
+    )
     cols = _columns(x, kernel, stride, padding, out_size)
     out_channels = weight.shape[0]
     out = weight.reshape(out_channels, -1) @ cols  # (C_out, L*N)

@@ -30,6 +30,8 @@ def convolve2d(image: object, kernel: object) -> np.ndarray:
 
 
 def _correlate(func: str, image: object, kernel: object, *, flip: bool) -> np.ndarray:
+    """image: (H, W), kernel: (kh, kw) -> (H - kh + 1, W - kw + 1), the kernel flipped
+    in both axes first when ``flip``."""
     img, ker = as_float_arrays(func, image=image, kernel=kernel)
     check_ndim(func, "image", img, ["(H, W)"])
     check_ndim(func, "kernel", ker, ["(kh, kw)"])

@@ -2,20 +2,18 @@
 
 A convolution then becomes one matrix product: weight (C_out, C*kh*kw) @ columns
 (C*kh*kw, L), which is how the fast :func:`convkit.conv2d` works. The internal
-helpers below are that fast path's machinery: window views of a padded input
-(``window_view`` in general, ``row_view`` for stride 1, whose columns copy as whole
-image rows), batch slices whose columns fit in the CPU cache, and reusable buffers.
+helpers below look at the windows of an already padded input without copying it:
+``window_view`` in general, ``row_view`` for stride 1 (whose columns copy as whole
+image rows), ``unfold_view`` choosing between them, and ``kernel_offsets``, the
+strided slice of the input that one kernel offset reads in every window.
 """
 
 from __future__ import annotations
 
-import math
-import threading
 from collections.abc import Iterator
 
 import numpy as np
 from numpy.lib.stride_tricks import as_strided, sliding_window_view
-from numpy.typing import DTypeLike
 
 from convkit._checks import AXIS_NAMES, as_float_array, batched, int_tuple, window_output_size
 from convkit.ops.padding import pad_hw
@@ -128,37 +126,6 @@ def unfold_view(
     return view, out_size[1]
 
 
-def pad_chunk(x: np.ndarray, pads: tuple[tuple[int, int], ...], name: str) -> np.ndarray:
-    """A slice of the batch (n, C, H, W) zero-padded into the scratch buffer ``name``,
-    or ``x`` itself when there is no padding and its rows are contiguous (internal)."""
-    (top, bottom), (left, right) = pads
-    row = x.shape[3] * x.itemsize
-    contiguous_rows = x.strides[3] == x.itemsize and (x.shape[2] == 1 or x.strides[2] == row)
-    if top == bottom == left == right == 0 and contiguous_rows:
-        return x
-    n, c, h, w = x.shape
-    buffer = scratch(name, (n, c, top + h + bottom, left + w + right), x.dtype)
-    return pad_hw(x, top, bottom, left, right, out=buffer)
-
-
-_scratch = threading.local()
-_SCRATCH_KEEP = 1 << 25  # larger scratch buffers are not kept between calls
-
-
-def scratch(name: str, shape: tuple[int, ...], dtype: DTypeLike) -> np.ndarray:
-    """A reusable buffer of this thread, ``shape`` and ``dtype``, contents undefined
-    (internal). Temporaries of the fast paths live here: allocating megabytes afresh on
-    every call costs page faults that can take longer than the arithmetic."""
-    dtype = np.dtype(dtype)
-    nbytes = math.prod(shape) * dtype.itemsize
-    buffer = getattr(_scratch, name, None)
-    if buffer is None or buffer.nbytes < nbytes:
-        buffer = np.empty(nbytes, dtype=np.uint8)
-        if nbytes <= _SCRATCH_KEEP:
-            setattr(_scratch, name, buffer)
-    return buffer[:nbytes].view(dtype).reshape(shape)
-
-
 def im2col_padded(
     xpad: np.ndarray,
     kernel: tuple[int, ...],
@@ -170,20 +137,6 @@ def im2col_padded(
     n, c = xpad.shape[:2]
     cols = np.ascontiguousarray(window_view(xpad, kernel, stride, dilation, out_size))
     return cols.reshape(n, c * kernel[0] * kernel[1], out_size[0] * out_size[1])
-
-
-# Columns are built for at most this many bytes of the batch at a time (about the
-# size of a CPU's L2 cache; at least one sample).
-CACHE_BYTES = 1 << 21
-
-
-def batch_slices(samples: range, bytes_per_sample: int) -> Iterator[slice]:
-    """Consecutive slices of ``samples`` whose columns take at most ``CACHE_BYTES``
-    (at least one sample each), so that the columns (kh*kw times larger than the
-    input) stay small and in the CPU cache (internal)."""
-    step = max(1, CACHE_BYTES // max(bytes_per_sample, 1))
-    for start in range(samples.start, samples.stop, step):
-        yield slice(start, min(start + step, samples.stop))
 
 
 def kernel_offsets(

@@ -52,8 +52,9 @@ def pad_hw(
 ) -> np.ndarray:
     """Pad the last two axes by validated amounts (internal).
 
-    Returns ``x`` itself when there is nothing to pad (unless ``copy`` or ``out``);
-    writes into ``out`` (of the padded shape) when given.
+    x: (..., H, W) -> (..., top + H + bottom, left + W + right), same dtype. Returns
+    ``x`` itself when there is nothing to pad (unless ``copy`` or ``out``); writes into
+    ``out`` (of the padded shape) when given.
     """
     if out is None and not copy and top == bottom == left == right == 0:
         return x

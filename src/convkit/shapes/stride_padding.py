@@ -47,10 +47,12 @@ def coverage_count(
 ) -> np.ndarray:
     """How many positions of a sliding window read each pixel of an (height, width) input.
 
-    Returns an int64 array of shape (height, width). The window (kernel_size) moves by
-    ``stride`` over the input padded by ``padding`` zeros on each side, exactly as in
-    ``conv2d``; padded zeros are not part of the result. Rows and columns are
-    independent, so the count is (row count) x (column count).
+    -> (height, width) int64.
+
+    The window (kernel_size) moves by ``stride`` over the input padded by ``padding``
+    zeros on each side, exactly as in ``conv2d``; padded zeros are not part of the
+    result. Rows and columns are independent, so the count is (row count) x (column
+    count). ValueError when the window does not fit the padded input.
     Example: 5x5 input, 3x3 kernel, stride 1, no padding: the corners are read once,
     the centre 9 times.
     """

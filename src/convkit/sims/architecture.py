@@ -14,10 +14,10 @@ from typing import TYPE_CHECKING, NamedTuple
 
 import traitlets
 
+from convkit._checks import int_at_least, int_in_range
 from convkit.shapes import conv2d_params, linear_params, output_size, receptive_field
 from convkit.shapes.trace import shape_trace
 from convkit.sims._base import SimWidget
-from convkit.sims._validate import int_at_least
 
 if TYPE_CHECKING:  # torch is imported only when a model is built
     from torch import nn
@@ -57,38 +57,40 @@ class ArchLayer(NamedTuple):
     receptive_field: int
 
 
-def _checked(name: str, value: object) -> int:
-    low, high = LIMITS[name]
-    number = int_at_least(name, value, low)
-    if number > high:
-        raise ValueError(f"{name} must be at most {high}, got {value}")
-    return number
+def _within_limits(func: str, name: str, value: object) -> int:
+    """``value`` as an int within ``LIMITS[name]`` (TypeError / ValueError)."""
+    return int_in_range(func, name, value, *LIMITS[name])
 
 
 def _check_settings(
-    image_size: int, in_channels: int, blocks: Sequence[int], kernel_size: int,
+    func: str, image_size: int, in_channels: int, blocks: Sequence[int], kernel_size: int,
     hidden: int, classes: int,
 ) -> tuple[int, int, list[int], int, int, int]:
-    size = _checked("image_size", image_size)
-    channels = _checked("in_channels", in_channels)
-    k = _checked("kernel_size", kernel_size)
+    """The settings as ints within LIMITS, the blocks as a list; messages start with ``func``."""
+    size = _within_limits(func, "image_size", image_size)
+    channels = _within_limits(func, "in_channels", in_channels)
+    k = _within_limits(func, "kernel_size", kernel_size)
     if k % 2 == 0:
-        raise ValueError(f"kernel_size must be odd (so padding k // 2 keeps the size), got {k}")
+        raise ValueError(
+            f"{func}: kernel_size must be odd (so padding k // 2 keeps the size), got {k}"
+        )
     if isinstance(blocks, str | bytes) or not isinstance(blocks, Sequence):
-        raise TypeError(f"blocks must be a list of channel counts, got {blocks!r}")
-    widths = [_checked("block_channels", c) for c in blocks]
+        raise TypeError(f"{func}: blocks must be a list of channel counts, got {blocks!r}")
+    widths = [_within_limits(func, "block_channels", c) for c in blocks]
     low, high = LIMITS["blocks"]
     if not low <= len(widths) <= high:
-        raise ValueError(f"blocks: give {low} to {high} conv blocks, got {len(widths)}")
+        raise ValueError(f"{func}: blocks: give {low} to {high} conv blocks, got {len(widths)}")
     side = size
     for index in range(len(widths)):
         if side < POOL:
             raise ValueError(
-                f"blocks: a {size}x{size} image is {side}x{side} before block {index + 1}'s "
-                f"{POOL}x{POOL} pooling, too small to pool; use at most {index} blocks"
+                f"{func}: blocks: a {size}x{size} image is {side}x{side} before block "
+                f"{index + 1}'s {POOL}x{POOL} pooling, too small to pool; use at most "
+                f"{index} blocks"
             )
         side = output_size(side, POOL, POOL)
-    return (size, channels, widths, k, _checked("hidden", hidden), _checked("classes", classes))
+    hidden_units = _within_limits(func, "hidden", hidden)
+    return (size, channels, widths, k, hidden_units, _within_limits(func, "classes", classes))
 
 
 def architecture_layers(
@@ -101,14 +103,14 @@ def architecture_layers(
     (the size is kept) to ``blocks[i]`` channels, ReLU, and 2x2 max pooling with
     stride 2; then the maps are flattened, an optional dense layer of ``hidden``
     units (+ ReLU; 0 = none) and a dense layer to ``classes`` scores follow.
-    Input ``(in_channels, image_size, image_size)``. Returns the input row and one
-    row per drawn layer (ReLU is part of its conv / dense row: it has no parameters
-    and keeps the shape).
+    Input ``(in_channels, image_size, image_size)`` -> the input row and one row per
+    drawn layer (ReLU is part of its conv / dense row: it has no parameters and keeps
+    the shape), each with its output shape (C, H, W) or (F,).
     Example: 32x32x3, blocks (32, 64), 3x3 -> 32x32x32, 16x16x32, 16x16x64, 8x8x64,
     4096, 10.
     """
     size, channels, widths, k, hidden, classes = _check_settings(
-        image_size, in_channels, blocks, kernel_size, hidden, classes
+        "architecture_layers", image_size, in_channels, blocks, kernel_size, hidden, classes
     )
     specs: list[tuple] = []
     for width in widths:
@@ -152,7 +154,7 @@ def architecture_model(
     from torch import nn
 
     size, channels, widths, k, hidden, classes = _check_settings(
-        image_size, in_channels, blocks, kernel_size, hidden, classes
+        "architecture_model", image_size, in_channels, blocks, kernel_size, hidden, classes
     )
     model = nn.Sequential()
     side, previous = size, channels
@@ -160,7 +162,7 @@ def architecture_model(
         model.add_module(f"conv{block}", nn.Conv2d(previous, width, k, padding=k // 2))
         model.add_module(f"relu{block}", nn.ReLU())
         model.add_module(f"pool{block}", nn.MaxPool2d(POOL))
-        side, previous = side // POOL, width
+        side, previous = output_size(side, POOL, POOL), width
     model.add_module("flatten", nn.Flatten())
     features = previous * side * side
     if hidden:
@@ -195,12 +197,17 @@ class ArchitectureSim(SimWidget):
         self, image_size: int = 32, in_channels: int = 3, blocks: Sequence[int] = (32, 64),
         kernel_size: int = 3, hidden: int = 0, classes: int = 10, selected: int = 1,
     ) -> None:
-        settings = _check_settings(image_size, in_channels, blocks, kernel_size, hidden, classes)
+        func = "ArchitectureSim"
+        settings = _check_settings(
+            func, image_size, in_channels, blocks, kernel_size, hidden, classes
+        )
         size, channels, widths, k, hidden, classes = settings
         n_rows = len(architecture_layers(*settings[:2], widths, k, hidden, classes))
-        chosen = int_at_least("selected", selected, 0)
+        chosen = int_at_least(func, "selected", selected, 0)
         if chosen >= n_rows:
-            raise ValueError(f"selected must be a row index below {n_rows}, got {selected}")
+            raise ValueError(
+                f"{func}: selected must be a row index below {n_rows}, got {selected}"
+            )
         super().__init__(image_size=size, in_channels=channels, blocks=widths, kernel_size=k,
                          hidden=hidden, classes=classes, selected=chosen)
 

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import traitlets
 
+from convkit._checks import int_at_least
+from convkit.shapes import output_size
 from convkit.sims._base import SimWidget
-from convkit.sims._validate import int_at_least
+
+_MAX_INPUTS = 16  # more input units do not stay readable
 
 
 class ConnectivitySim(SimWidget):
@@ -32,19 +35,24 @@ class ConnectivitySim(SimWidget):
         mode: str = "conv",
         selected: int | None = None,
     ) -> None:
-        n = int_at_least("n_inputs", n_inputs, 2)
-        k = int_at_least("kernel_size", kernel_size, 1)
+        func = "ConnectivitySim"
+        n = int_at_least(func, "n_inputs", n_inputs, 2)
+        k = int_at_least(func, "kernel_size", kernel_size, 1)
         if k > n:
-            raise ValueError(f"kernel_size ({k}) must not exceed n_inputs ({n})")
-        if n > 16:
-            raise ValueError(f"n_inputs must be at most 16 to stay readable, got {n}")
-        n_out = n - k + 1
-        sel = n_out // 2 if selected is None else int_at_least("selected", selected, 0)
+            raise ValueError(f"{func}: kernel_size ({k}) must not exceed n_inputs ({n})")
+        if n > _MAX_INPUTS:
+            raise ValueError(
+                f"{func}: n_inputs must be at most {_MAX_INPUTS} to stay readable, got {n}"
+            )
+        n_out = output_size(n, k)
+        sel = n_out // 2 if selected is None else int_at_least(func, "selected", selected, 0)
         if sel >= n_out:
-            raise ValueError(f"selected must be below the number of outputs ({n_out}), got {sel}")
+            raise ValueError(
+                f"{func}: selected must be below the number of outputs ({n_out}), got {sel}"
+            )
         super().__init__(n_inputs=n, kernel_size=k, mode=mode, selected=sel)
 
     @property
     def n_outputs(self) -> int:
         """Number of output units (a valid 1-D convolution: n_inputs - kernel_size + 1)."""
-        return self.n_inputs - self.kernel_size + 1
+        return output_size(self.n_inputs, self.kernel_size)

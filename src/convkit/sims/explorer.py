@@ -12,12 +12,13 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import traitlets
 
+from convkit._checks import finite_floats, int_at_least, int_in_range
 from convkit.lessons.filters import named_kernel
 from convkit.ops.conv2d import conv2d
 from convkit.ops.padding import pad2d
 from convkit.shapes import output_size
 from convkit.sims._base import SimWidget
-from convkit.sims._validate import as_json_numbers, finite_floats, int_at_least, named_kernels
+from convkit.sims._grids import as_json_numbers, check_readable, named_kernels
 
 MAX_IMAGE = 10  # per side: a 10x10 input padded by 2 is a 14x14 grid, still readable
 MAX_KERNEL = 5
@@ -86,24 +87,22 @@ class ConvExplorerSim(SimWidget):
         stride: int = 1,
         padding: int = 0,
     ) -> None:
-        img = finite_floats("image", DEFAULT_IMAGE if image is None else image, 2)
-        if max(img.shape) > MAX_IMAGE:
-            raise ValueError(f"image: at most {MAX_IMAGE}x{MAX_IMAGE} stays readable, "
-                             f"got {img.shape}")
-        checked = named_kernels(default_kernels() if kernels is None else kernels, img.shape,
-                                MAX_KERNEL)
+        func = "ConvExplorerSim"
+        img = finite_floats(func, "image", DEFAULT_IMAGE if image is None else image, 2)
+        check_readable(func, "image", img, MAX_IMAGE)
+        checked = named_kernels(
+            func, default_kernels() if kernels is None else kernels, img.shape, MAX_KERNEL
+        )
         chosen = ("edge" if "edge" in checked else next(iter(checked))) if selected is None \
             else selected
         if chosen not in checked:
-            raise ValueError(f"selected must be one of {list(checked)}, got {chosen!r}")
-        s = int_at_least("stride", stride, 1)
-        if s > MAX_STRIDE:
-            raise ValueError(f"stride must be at most {MAX_STRIDE}, got {s}")
-        p = int_at_least("padding", padding, 0)
+            raise ValueError(f"{func}: selected must be one of {list(checked)}, got {chosen!r}")
+        s = int_in_range(func, "stride", stride, 1, MAX_STRIDE)
+        p = int_at_least(func, "padding", padding, 0)
         kh, kw = np.shape(checked[chosen])
         if p > max(kh, kw) - 1:
             raise ValueError(
-                f"padding must be at most {max(kh, kw) - 1} (kernel size - 1), got {p}"
+                f"{func}: padding must be at most {max(kh, kw) - 1} (kernel size - 1), got {p}"
             )
         super().__init__(
             image=as_json_numbers(img), kernels=checked, names=list(checked), selected=chosen,
@@ -111,26 +110,27 @@ class ConvExplorerSim(SimWidget):
         )
 
     def output_shape(self) -> tuple[int, int]:
-        """(H_out, W_out) of the current kernel, stride and padding."""
+        """(H_out, W_out) of the current image (H, W), kernel (kh, kw), stride and padding."""
         (h, w), (kh, kw) = np.shape(self.image), np.shape(self.kernel)
         return (output_size(h, kh, self.stride, self.padding),
                 output_size(w, kw, self.stride, self.padding))
 
     def output(self) -> np.ndarray:
         """The map the page fills in: conv2d of the image with the current kernel,
-        stride and padding, shape (H_out, W_out)."""
+        stride and padding: image (H, W), kernel (kh, kw) -> (H_out, W_out)."""
         x = np.array(self.image, dtype=np.float64)[None, None]
         w = np.array(self.kernel, dtype=np.float64)[None, None]
         return conv2d(x, w, stride=self.stride, padding=self.padding)[0, 0]
 
     def window(self, position: int | None = None) -> np.ndarray:
         """The padded input under the window at ``position`` (default: the current one),
-        row-major over the output grid: shape (kh, kw)."""
-        pos = self.position if position is None else int_at_least("position", position, 0)
+        row-major over the (H_out, W_out) output grid -> (kh, kw)."""
+        func = "ConvExplorerSim.window"
+        pos = self.position if position is None else int_at_least(func, "position", position, 0)
         oh, ow = self.output_shape()
         if pos >= oh * ow:
-            raise ValueError(f"position must be below {oh * ow} (the output has {oh}x{ow} "
-                             f"cells), got {pos}")
+            raise ValueError(f"{func}: position must be below {oh * ow} (the output has "
+                             f"{oh}x{ow} cells), got {pos}")
         kh, kw = np.shape(self.kernel)
         i, j = divmod(pos, ow)
         p, s = self.padding, self.stride

@@ -7,9 +7,10 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import traitlets
 
+from convkit._checks import finite_floats
 from convkit.ops.correlation import correlate2d
 from convkit.sims._base import SimWidget
-from convkit.sims._validate import as_json_numbers, finite_floats, named_kernels
+from convkit.sims._grids import as_json_numbers, named_kernels
 
 _MAX_SIDE = 160  # image pixels per side: keeps the embedded state small
 _MAX_KERNEL = 7
@@ -38,14 +39,18 @@ class KernelPlayground(SimWidget):
         kernels: Mapping[str, Sequence[Sequence[float]] | np.ndarray],
         selected: str | None = None,
     ) -> None:
-        img = finite_floats("image", image, 2)
+        func = "KernelPlayground"
+        img = finite_floats(func, "image", image, 2)
         if max(img.shape) > _MAX_SIDE:
-            raise ValueError(f"image: at most {_MAX_SIDE} pixels per side, got {img.shape}")
-        checked = named_kernels(kernels, img.shape, _MAX_KERNEL)
+            raise ValueError(
+                f"{func}: image must be at most {_MAX_SIDE} pixels per side (the page embeds "
+                f"every pixel), got shape {img.shape}"
+            )
+        checked = named_kernels(func, kernels, img.shape, _MAX_KERNEL)
         first = next(iter(checked))
         chosen = first if selected is None else selected
         if chosen not in checked:
-            raise ValueError(f"selected must be one of {list(checked)}, got {chosen!r}")
+            raise ValueError(f"{func}: selected must be one of {list(checked)}, got {chosen!r}")
         super().__init__(
             image=as_json_numbers(img),
             kernels=checked,
@@ -55,5 +60,8 @@ class KernelPlayground(SimWidget):
         )
 
     def feature_map(self) -> np.ndarray:
-        """The map the widget shows now: ``correlate2d(image, kernel)``, (H', W')."""
+        """The map the widget shows now: ``correlate2d(image, kernel)``.
+
+        image (H, W), kernel (kh, kw) -> (H - kh + 1, W - kw + 1).
+        """
         return correlate2d(np.array(self.image), np.array(self.kernel))

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import traitlets
 
+from convkit._checks import int_in_range
 from convkit.sims._base import SimWidget
-from convkit.sims._validate import int_at_least
 
 #: (lowest, highest) value of each control; kept equal to LIMITS in output_size.js.
 LIMITS = {
@@ -42,8 +42,5 @@ class OutputSizeCalculator(SimWidget):
         values = {"size": size, "kernel_size": kernel_size, "stride": stride,
                   "padding": padding, "dilation": dilation}
         for name, value in values.items():
-            low, high = LIMITS[name]
-            values[name] = int_at_least(name, value, low)
-            if values[name] > high:
-                raise ValueError(f"{name} must be at most {high}, got {value}")
+            values[name] = int_in_range("OutputSizeCalculator", name, value, *LIMITS[name])
         super().__init__(**values)

@@ -7,8 +7,9 @@ from collections.abc import Sequence
 import numpy as np
 import traitlets
 
+from convkit._checks import finite_floats, int_at_least
 from convkit.sims._base import SimWidget
-from convkit.sims._validate import as_json_numbers, finite_floats, int_at_least
+from convkit.sims._grids import as_json_numbers, check_readable
 
 _MAX_SIDE = 64
 
@@ -31,15 +32,17 @@ class PatchGridSim(SimWidget):
     selected = traitlets.Int(0).tag(sync=True)
 
     def __init__(self, image: Sequence[Sequence[float]] | np.ndarray, patch_size: int = 7) -> None:
-        values = finite_floats("image", image, 2)
-        if max(values.shape) > _MAX_SIDE:
-            raise ValueError(f"image: at most {_MAX_SIDE}x{_MAX_SIDE} pixels, got {values.shape}")
+        func = "PatchGridSim"
+        values = finite_floats(func, "image", image, 2)
+        check_readable(func, "image", values, _MAX_SIDE)
         if values.min() < 0 or values.max() > 1:
-            raise ValueError("image: grey values must lie in [0, 1]")
+            raise ValueError(f"{func}: image grey values must lie in [0, 1]")
         largest = min(values.shape) // 2
         if largest < 1:
-            raise ValueError(f"image: at least 2x2 pixels, got {values.shape}")
-        p = int_at_least("patch_size", patch_size, 1)
+            raise ValueError(f"{func}: image must be at least 2x2 pixels, got shape {values.shape}")
+        p = int_at_least(func, "patch_size", patch_size, 1)
         if p > largest:
-            raise ValueError(f"patch_size must be at most {largest} for a {values.shape} image")
+            raise ValueError(
+                f"{func}: patch_size must be at most {largest} for a {values.shape} image, got {p}"
+            )
         super().__init__(image=as_json_numbers(np.round(values, 4)), patch_size=p, selected=0)

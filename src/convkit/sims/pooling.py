@@ -7,8 +7,9 @@ from collections.abc import Sequence
 import numpy as np
 import traitlets
 
+from convkit._checks import finite_floats, int_at_least
 from convkit.sims._base import SimWidget
-from convkit.sims._validate import as_json_numbers, finite_floats, int_at_least
+from convkit.sims._grids import as_json_numbers, check_readable
 
 _MAX_GRID = 8
 MODES = ("max", "avg")
@@ -21,7 +22,8 @@ class PoolingSim(SimWidget):
     than the grid; stride: the jump (default ``kernel_size``, at most ``kernel_size`` so
     no pixel is skipped); mode: ``"max"`` or ``"avg"``. Each window and the output cell
     it produces share a colour; Step / Play / Reset move through the windows; the page
-    computes every pooled value itself (floor((H - k) / S) + 1 by floor((W - k) / S) + 1).
+    computes every pooled value itself: (H, W) -> (H_out, W_out) =
+    (floor((H - k) / S) + 1, floor((W - k) / S) + 1).
     """
 
     _sim_name = "pooling"
@@ -38,21 +40,22 @@ class PoolingSim(SimWidget):
         stride: int | None = None,
         mode: str = "max",
     ) -> None:
-        values = finite_floats("grid", grid, 2)
-        if max(values.shape) > _MAX_GRID:
-            raise ValueError(
-                f"grid: at most {_MAX_GRID}x{_MAX_GRID} stays readable, got {values.shape}"
-            )
-        k = int_at_least("kernel_size", kernel_size, 1)
+        func = "PoolingSim"
+        values = finite_floats(func, "grid", grid, 2)
+        check_readable(func, "grid", values, _MAX_GRID)
+        k = int_at_least(func, "kernel_size", kernel_size, 1)
         if k > min(values.shape):
-            raise ValueError(f"kernel_size {k} does not fit inside the grid {values.shape}")
-        s = k if stride is None else int_at_least("stride", stride, 1)
+            raise ValueError(
+                f"{func}: kernel_size {k} does not fit inside the grid {values.shape}"
+            )
+        s = k if stride is None else int_at_least(func, "stride", stride, 1)
         if s > k:
             raise ValueError(
-                f"stride must be at most kernel_size ({k}) so no pixel is skipped, got {s}"
+                f"{func}: stride must be at most kernel_size ({k}) so no pixel is skipped, "
+                f"got {s}"
             )
         if mode not in MODES:
-            raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
+            raise ValueError(f"{func}: mode must be one of {MODES}, got {mode!r}")
         super().__init__(
             grid=as_json_numbers(values), kernel_size=k, stride=s, mode=mode, position=0
         )

@@ -2,8 +2,11 @@
 size of the signal and of the gradient at every block.
 
 The page computes its bars in JavaScript from the model below; the same model is
-written here in Python (``block_factor``, ``gradient_norms``, ``signal_norms``) so
-tests can compare the two.
+written here in Python (``block_factor``, ``idealised_gradient_scale``,
+``idealised_signal_scale``) so tests can compare the two. These are the sizes of an
+idealised model, not measured on a network (for measured ones see
+:func:`convkit.lessons.degradation.weight_gradient_norms` and
+:func:`~convkit.lessons.degradation.activation_gradient_norms`).
 
 The model (gains of random linear maps, no training):
 
@@ -30,22 +33,13 @@ import math
 import numpy as np
 import traitlets
 
+from convkit._checks import as_bool, int_at_least, int_in_range, non_negative_float
 from convkit.sims._base import SimWidget
-from convkit.sims._validate import int_at_least
 
 #: The sliders' ranges; kept equal to LIMITS in skip.js.
 MAX_DEPTH = 60
 MAX_GAIN = 2.0
 GAIN_STEP = 0.05
-
-
-def _check_gain(gain: object) -> float:
-    if isinstance(gain, bool) or not isinstance(gain, int | float | np.integer | np.floating):
-        raise TypeError(f"gain must be a number, got {gain!r}")
-    value = float(gain)
-    if not math.isfinite(value) or value < 0:
-        raise ValueError(f"gain must be a finite number >= 0, got {gain!r}")
-    return value
 
 
 def block_factor(gain: float, shortcut: bool) -> float:
@@ -54,29 +48,33 @@ def block_factor(gain: float, shortcut: bool) -> float:
     gain: the branch's gain g >= 0; shortcut: residual block (True) or plain (False).
     Returns g for a plain block, sqrt(1 + g^2) for a residual one.
     """
-    g = _check_gain(gain)
+    g = non_negative_float("block_factor", "gain", gain)
     return math.sqrt(1.0 + g * g) if shortcut else g
 
 
-def gradient_norms(depth: int, gain: float, shortcut: bool) -> np.ndarray:
-    """Size of the gradient at the output of each block, for a gradient of size 1 at
-    the top of the stack.
+def idealised_gradient_scale(depth: int, gain: float, shortcut: bool) -> np.ndarray:
+    """Size of the gradient at the output of each block of the idealised stack, for a
+    gradient of size 1 arriving at the top.
 
-    Returns shape (depth,): entry l-1 belongs to block l (block 1 is nearest the
-    input) and equals ``block_factor(gain, shortcut) ** (depth - l)``.
+    depth blocks of branch gain ``gain``, shortcut on or off -> (depth,) float64: entry
+    l-1 belongs to block l (block 1 is nearest the input) and equals
+    ``block_factor(gain, shortcut) ** (depth - l)``.
     """
-    n = int_at_least("depth", depth, 1)
-    factor = block_factor(gain, shortcut)
+    func = "idealised_gradient_scale"
+    n = int_at_least(func, "depth", depth, 1)
+    factor = block_factor(non_negative_float(func, "gain", gain), shortcut)
     return np.array([factor ** (n - layer) for layer in range(1, n + 1)], dtype=np.float64)
 
 
-def signal_norms(depth: int, gain: float, shortcut: bool) -> np.ndarray:
-    """Size of the signal after each block, for an input of size 1.
+def idealised_signal_scale(depth: int, gain: float, shortcut: bool) -> np.ndarray:
+    """Size of the signal after each block of the idealised stack, for an input of size 1.
 
-    Returns shape (depth,): entry l-1 equals ``block_factor(gain, shortcut) ** l``.
+    depth blocks of branch gain ``gain``, shortcut on or off -> (depth,) float64: entry
+    l-1 belongs to block l and equals ``block_factor(gain, shortcut) ** l``.
     """
-    n = int_at_least("depth", depth, 1)
-    factor = block_factor(gain, shortcut)
+    func = "idealised_signal_scale"
+    n = int_at_least(func, "depth", depth, 1)
+    factor = block_factor(non_negative_float(func, "gain", gain), shortcut)
     return np.array([factor**layer for layer in range(1, n + 1)], dtype=np.float64)
 
 
@@ -98,14 +96,12 @@ class SkipConnectionSim(SimWidget):
     def __init__(
         self, depth: int = 20, gain: float = 0.5, shortcut: bool = True, view: str = "gradient"
     ) -> None:
-        n = int_at_least("depth", depth, 1)
-        if n > MAX_DEPTH:
-            raise ValueError(f"depth must be at most {MAX_DEPTH}, got {n}")
-        g = _check_gain(gain)
+        func = "SkipConnectionSim"
+        n = int_in_range(func, "depth", depth, 1, MAX_DEPTH)
+        g = non_negative_float(func, "gain", gain)
         if g > MAX_GAIN:
-            raise ValueError(f"gain must be at most {MAX_GAIN}, got {g}")
-        if not isinstance(shortcut, bool | np.bool_):
-            raise TypeError(f"shortcut must be True or False, got {shortcut!r}")
+            raise ValueError(f"{func}: gain must be at most {MAX_GAIN}, got {g}")
+        on = as_bool(func, "shortcut", shortcut)
         if view not in ("gradient", "signal"):
-            raise ValueError(f"view must be 'gradient' or 'signal', got {view!r}")
-        super().__init__(depth=n, gain=g, shortcut=bool(shortcut), view=view)
+            raise ValueError(f"{func}: view must be 'gradient' or 'signal', got {view!r}")
+        super().__init__(depth=n, gain=g, shortcut=on, view=view)

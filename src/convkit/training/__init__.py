@@ -1,7 +1,9 @@
-"""Training: the torch trainer (``fit``), the numpy trainer (``fit_numpy``), augmentation,
-the per-epoch history and the progress bar."""
+"""Training: the torch trainer (``fit``), the numpy trainer (``fit_numpy``), the epoch loop
+they share (``loop.run_epochs``, checked arguments from ``arguments``), the augmentation
+(``shift_images``), the per-epoch history and the progress bar."""
 
 from convkit._env import default_threads
+from convkit.training.augment import shift_images
 from convkit.training.numpy_trainer import fit_numpy
 from convkit.training.torch_trainer import (
     RECIPES,
@@ -9,7 +11,6 @@ from convkit.training.torch_trainer import (
     fit,
     predict,
     seed_everything,
-    shift_images,
 )
 
 __all__ = [

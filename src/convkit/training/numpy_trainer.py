@@ -1,26 +1,26 @@
 """Training a :class:`convkit.nn.numpy_net.NumpyNet` in pure numpy (chapter 7).
 
-:func:`fit_numpy` draws the same batches as :func:`convkit.training.fit`, so both
-trainers follow the same mathematics. Training runs in float32 and splits each
-batch between the cores (:class:`ShardedStep`).
+:func:`fit_numpy` runs the epoch loop of :func:`convkit.training.fit`
+(:func:`convkit.training.loop.run_epochs`), so both trainers see the same batches
+and follow the same mathematics. Training runs in float32 and splits each batch
+between the cores (:class:`ShardedStep`).
 """
 
 from __future__ import annotations
 
 import itertools
-import time
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
+from torch import nn
 
-from convkit._env import default_threads
 from convkit.data import Digits
 from convkit.nn.numpy_net import Adam, NumpyNet
+from convkit.training.arguments import check_fit_arguments
 from convkit.training.history import History
-from convkit.training.progress import progress_bar
+from convkit.training.loop import run_epochs
 
 __all__ = ["ShardedStep", "fit_numpy"]
-
 
 
 class ShardedStep:
@@ -38,7 +38,10 @@ class ShardedStep:
         self._pool = ThreadPoolExecutor(workers) if workers > 1 else None
 
     def __call__(self, x: np.ndarray, y: np.ndarray) -> tuple[float, int, list[np.ndarray]]:
-        """x (B, C, H, W), y (B,) -> (summed loss, correct predictions, mean-loss gradients)."""
+        """x (B, C, H, W), y (B,) -> (summed loss, correct predictions, mean-loss gradients).
+
+        The gradients are one array per parameter, shaped like it.
+        """
         n = len(x)
         parts = min(self.workers, max(1, n // 8))  # tiny batches: not worth a thread
         if self._pool is None or parts == 1:
@@ -58,6 +61,7 @@ class ShardedStep:
         return loss, correct, grads
 
     def close(self) -> None:
+        """Stop the worker threads."""
         if self._pool is not None:
             self._pool.shutdown()
 
@@ -77,30 +81,23 @@ def fit_numpy(
 ) -> History:
     """Train in pure numpy with Adam and cross-entropy, the recipe of :func:`convkit.training.fit`.
 
-    ``model`` is a :class:`NumpyNet` (trained in place) or a torch ``nn.Sequential``
-    such as :func:`convkit.nn.models.digit_cnn` (its weights are copied into a float32
-    NumpyNet, trained, and copied back at the end, so torch tools can inspect it).
-    The batches are those of ``fit`` with the same seed: each epoch a fresh random
-    order (drawn, as ``fit`` draws it, from a torch generator seeded with ``seed``), the
-    last batch possibly smaller; with ``augment_shift > 0`` a newly shifted copy of the
-    training images per epoch (:func:`convkit.training.shift_images`, numpy generator
-    seeded with ``seed``). ``threads``: cores to use (the batch is split between them;
-    default :func:`convkit.training.default_threads`);
-    ``time_budget``: stop after the epoch that crosses this many training seconds.
+    data: x_train (N, C, H, W) float, y_train (N,) int, x_test (M, C, H, W), y_test (M,);
+    model: (B, C, H, W) -> (B, K) logits, a :class:`NumpyNet` (trained in place) or a
+    torch ``nn.Sequential`` such as :func:`convkit.nn.models.digit_cnn` (its weights are
+    copied into a float32 NumpyNet, trained, and copied back at the end, so torch
+    tools can inspect it).
+
+    The epochs are those of ``fit`` (:func:`convkit.training.loop.run_epochs`): with
+    the same seed the same batches in the same order and, with ``augment_shift > 0``,
+    the same shifted copies of the training images. ``threads``: cores to use (the
+    batch is split between them, :class:`ShardedStep`; default
+    :func:`convkit.training.default_threads`); ``time_budget``: stop after the epoch
+    that crosses this many training seconds; the other arguments as in ``fit``.
 
     Returns a :class:`convkit.training.history.History` (mean loss, training accuracy on the
     batches as trained, test accuracy, cumulative training seconds per epoch).
     """
-    import torch
     from threadpoolctl import threadpool_limits
-    from torch import nn
-
-    from convkit.training.torch_trainer import (
-        _check_data,
-        _int_at_least,
-        _positive_float,
-        shift_images,
-    )
 
     func = "fit_numpy"
     if isinstance(model, nn.Module):
@@ -111,59 +108,31 @@ def fit_numpy(
         raise TypeError(
             f"{func}: model must be a NumpyNet or a torch nn.Sequential, got {type(model).__name__}"
         )
-    data = _check_data(data)
-    epochs = _int_at_least(func, "epochs", epochs, 1)
-    batch_size = _int_at_least(func, "batch_size", batch_size, 1)
-    lr = _positive_float(func, "lr", lr)
-    augment_shift = _int_at_least(func, "augment_shift", augment_shift, 0)
-    seed = _int_at_least(func, "seed", seed, 0)
-    threads = _int_at_least(func, "threads", default_threads() if threads is None else threads, 1)
-    if time_budget is not None:
-        time_budget = _positive_float(func, "time_budget", time_budget)
-    if augment_shift >= min(data.x_train.shape[2:]):
-        raise ValueError(f"{func}: augment_shift must be smaller than the image size")
+    args = check_fit_arguments(
+        func, data, epochs=epochs, batch_size=batch_size, lr=lr, augment_shift=augment_shift,
+        seed=seed, threads=threads, time_budget=time_budget,
+    )  # fmt: skip
 
-    x_train = np.ascontiguousarray(data.x_train, dtype=net.dtype)
-    y_train = np.asarray(data.y_train)
-    n = len(x_train)
-    history = History()
-    rng = np.random.default_rng(seed)
-    order_gen = torch.Generator().manual_seed(seed)
-    optimizer = Adam(net.parameters(), lr=lr)
-    step = ShardedStep(net, threads)
-    bar = progress_bar(epochs, "training (numpy)", "epoch", enabled=progress)
-    elapsed = 0.0
+    optimizer = Adam(net.parameters(), lr=args.lr)
+    sharded = ShardedStep(net, args.threads)
+
+    def train_step(x_batch: np.ndarray, y_batch: np.ndarray) -> tuple[float, int]:
+        loss, correct, grads = sharded(x_batch, y_batch)
+        optimizer.step(grads)
+        return loss, correct
+
+    def test_accuracy() -> float:
+        return net.accuracy(args.data.x_test, args.data.y_test)
+
+    x_train = np.ascontiguousarray(args.data.x_train, dtype=net.dtype)
     try:
         # one BLAS thread per shard: the shards themselves keep the cores busy
-        with threadpool_limits(limits=1 if threads > 1 else threads):
-            for _ in range(epochs):
-                start = time.perf_counter()
-                images = shift_images(x_train, augment_shift, rng) if augment_shift else x_train
-                order = torch.randperm(n, generator=order_gen).numpy()
-                total_loss, correct = 0.0, 0
-                for first in range(0, n, batch_size):
-                    idx = order[first : first + batch_size]
-                    loss, right, grads = step(images[idx], y_train[idx])
-                    optimizer.step(grads)
-                    total_loss += loss
-                    correct += right
-                elapsed += time.perf_counter() - start
-                if not np.isfinite(total_loss):
-                    raise FloatingPointError(
-                        f"{func}: the training loss became {total_loss} in epoch "
-                        f"{history.epochs + 1}; try a smaller lr (now {lr})"
-                    )
-                test_acc = net.accuracy(data.x_test, data.y_test)
-                history.record(total_loss / n, correct / n, test_acc, elapsed)
-                bar.set_postfix(
-                    loss=f"{total_loss / n:.3f}", test_acc=f"{test_acc:.3f}", s=f"{elapsed:.1f}"
-                )
-                bar.update(1)
-                if time_budget is not None and elapsed >= time_budget:
-                    break
+        with threadpool_limits(limits=1 if args.threads > 1 else args.threads):
+            return run_epochs(
+                args, x_train, train_step, test_accuracy, desc="training (numpy)",
+                progress=progress,
+            )  # fmt: skip
     finally:
-        bar.close()
-        step.close()
+        sharded.close()
         if torch_model is not None:
             net.to_torch(torch_model)
-    return history

@@ -23,21 +23,18 @@ __all__ = ["alexnet"]
 def alexnet(num_classes: int = 1000, dropout: float = 0.5) -> nn.Sequential:
     """AlexNet (Krizhevsky, Sutskever & Hinton, 2012): 61,100,840 parameters for 1000 classes.
 
-    ``features``: conv 64@11x11 stride 4 pad 2 -> ReLU -> 3x3/2 max pool -> conv
-    192@5x5 pad 2 -> ReLU -> max pool -> conv 384@3x3 -> ReLU -> conv 256@3x3 ->
-    ReLU -> conv 256@3x3 -> ReLU -> max pool; ``pool``: adaptive average pool to
-    6x6; ``classifier``: dropout -> dense 4096 -> ReLU -> dropout -> dense 4096 ->
-    ReLU -> dense ``num_classes``. Shapes for one 3x224x224 image: (64, 55, 55)
-    -> (64, 27, 27) -> (192, 27, 27) -> (192, 13, 13) -> (384, 13, 13) -> (256,
-    13, 13) -> (256, 6, 6) -> 9216 -> 4096 -> 4096 -> ``num_classes``.
+    Returns an ``nn.Sequential``: x: (N, 3, H, W), H and W >= 63 -> (N, num_classes) logits.
 
-    Args:
-        num_classes: output units.
-        dropout: drop probability of the two dropout layers.
+    Its parts are ``features``, ``pool``, ``flatten`` and ``classifier``. ``features``: conv
+    64@11x11 stride 4 pad 2 -> ReLU -> 3x3/2 max pool -> conv 192@5x5 pad 2 -> ReLU -> max pool
+    -> conv 384@3x3 -> ReLU -> conv 256@3x3 -> ReLU -> conv 256@3x3 -> ReLU -> max pool;
+    ``pool``: adaptive average pool to 6x6; ``classifier``: dropout -> dense 4096 -> ReLU ->
+    dropout -> dense 4096 -> ReLU -> dense ``num_classes``. Shapes for one 3x224x224 image:
+    (64, 55, 55) -> (64, 27, 27) -> (192, 27, 27) -> (192, 13, 13) -> (384, 13, 13) ->
+    (256, 13, 13) -> (256, 6, 6) -> 9216 -> 4096 -> 4096 -> ``num_classes``.
 
-    Returns:
-        ``nn.Sequential`` of ``features``, ``pool``, ``flatten``, ``classifier``;
-        input ``(N, 3, H, W)`` with H, W >= 63, output ``(N, num_classes)`` logits.
+    num_classes: output units.
+    dropout: drop probability of the two dropout layers, in [0, 1).
     """
     classes = int_at_least("alexnet", "num_classes", num_classes, 1)
     if not 0.0 <= dropout < 1.0:

@@ -15,15 +15,14 @@ DIGIT_CNN_WIDTHS = {"conv1": 16, "conv2": 32, "hidden": 64}
 def digit_cnn() -> nn.Sequential:
     """The ch06 network: (CONV -> ReLU -> POOL) x 2, then FLATTEN -> DENSE -> ReLU -> DENSE.
 
+    Returns an ``nn.Sequential``: x: (N, 1, 28, 28) -> (N, 10) logits.
+
     Built only from ``Conv2d``, ``ReLU``, ``MaxPool2d``, ``Flatten`` and
     ``Linear`` so the pure-numpy trainer can mirror it layer by layer. Shapes
     for one image: ``(1, 28, 28) -> conv1 (16, 28, 28) -> pool1 (16, 14, 14)
     -> conv2 (32, 14, 14) -> pool2 (32, 7, 7) -> flatten (1568,) -> fc1 (64,)
-    -> fc2 (10,)`` logits (no softmax: the loss applies it).
-
-    Returns:
-        ``nn.Sequential`` with named layers conv1, relu1, pool1, conv2, relu2,
-        pool2, flatten, fc1, relu3, fc2; input ``(N, 1, 28, 28)``, output ``(N, 10)``.
+    -> fc2 (10,)`` logits (no softmax: the loss applies it). Named layers: conv1,
+    relu1, pool1, conv2, relu2, pool2, flatten, fc1, relu3, fc2.
     """
     c1, c2, hidden = (
         DIGIT_CNN_WIDTHS["conv1"],

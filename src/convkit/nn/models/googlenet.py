@@ -39,10 +39,11 @@ GOOGLENET_INCEPTIONS: dict[str, tuple[int, int, int, int, int, int, int]] = {
 class ConvBNReLU(nn.Sequential):
     """Conv (no bias, "same" padding for odd kernels at stride 1) -> BatchNorm(eps=1e-3) -> ReLU.
 
-    Parameters: ``in_channels * out_channels * k * k`` weights plus
-    ``2 * out_channels`` (the batch norm's scale and shift).
-    Shape: ``(N, in_channels, H, W) -> (N, out_channels, H', W')`` with the usual
-    conv output size for ``kernel_size``, ``stride`` and padding ``kernel_size // 2``.
+    x: (N, in_channels, H, W) -> (N, out_channels, H', W').
+
+    H', W': the usual conv output size for ``kernel_size``, ``stride`` and padding
+    ``kernel_size // 2``. It has ``in_channels * out_channels * k * k`` weights plus
+    ``2 * out_channels`` parameters (the batch norm's scale and shift).
     """
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size: int, stride: int = 1):
@@ -63,13 +64,15 @@ class ConvBNReLU(nn.Sequential):
 class Inception(nn.Module):
     """An inception block: four branches run side by side, outputs concatenated on channels.
 
+    x: (N, in_channels, H, W) -> (N, c1 + c3 + c5 + pool_proj, H, W).
+
     Branches: (1) 1x1 conv to ``c1``; (2) 1x1 conv to ``c3_reduce`` then 3x3 to
     ``c3``; (3) 1x1 conv to ``c5_reduce`` then ``wide_kernel`` x ``wide_kernel``
     to ``c5`` (5 in the paper; 3 in torchvision's port); (4) 3x3 max pool with
     stride 1 then 1x1 conv to ``pool_proj``. The 1x1 "reduce" convs shrink the
     channels before the expensive kernels. Every conv is a :class:`ConvBNReLU`.
-
-    Shape: ``(N, in_channels, H, W) -> (N, c1 + c3 + c5 + pool_proj, H, W)``.
+    Every width must be an int >= 1 (TypeError / ValueError otherwise) and ``wide_kernel``
+    3 or 5 (ValueError otherwise).
     """
 
     def __init__(
@@ -106,12 +109,18 @@ class Inception(nn.Module):
         )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Run the four branches and concatenate their outputs on the channel axis.
+
+        x: (N, in_channels, H, W) -> (N, out_channels, H, W).
+        """
         branches = [self.branch1(x), self.branch2(x), self.branch3(x), self.branch4(x)]
         return torch.cat(branches, dim=1)
 
 
 def googlenet(num_classes: int = 1000, wide_kernel: int = 3, dropout: float = 0.2) -> nn.Sequential:
     """GoogLeNet (Szegedy et al., 2014) without auxiliary heads: 6,624,904 parameters.
+
+    Returns an ``nn.Sequential``: x: (N, 3, H, W) -> (N, num_classes) logits.
 
     Stem: 7x7/2 conv 64 -> 3x3/2 max pool -> 1x1 conv 64 -> 3x3 conv 192 -> 3x3/2
     max pool; then inception 3a, 3b -> max pool -> 4a ... 4e -> max pool -> 5a,
@@ -120,14 +129,10 @@ def googlenet(num_classes: int = 1000, wide_kernel: int = 3, dropout: float = 0.
     image: 112, 56 (stem pool), 28 (block 3), 14 (block 4), 7 (block 5), 1;
     channels 64, 192, 256, 480, 512, 512, 512, 528, 832, 832, 1024.
 
-    Args:
-        num_classes: output units (the count above is for 1000).
-        wide_kernel: kernel of the "5x5" branch: 3 (torchvision's port, the
-            6,624,904 count) or 5 (the paper, 7,005,832).
-        dropout: drop probability before the classifier.
-
-    Returns:
-        ``nn.Sequential``; input ``(N, 3, H, W)``, output ``(N, num_classes)`` logits.
+    num_classes: output units (the count above is for 1000).
+    wide_kernel: kernel of the "5x5" branch: 3 (torchvision's port, the 6,624,904
+    count) or 5 (the paper, 7,005,832).
+    dropout: drop probability before the classifier, in [0, 1).
     """
     classes = int_at_least("googlenet", "num_classes", num_classes, 1)
     if not 0.0 <= dropout < 1.0:

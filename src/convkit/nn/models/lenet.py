@@ -93,9 +93,10 @@ _TANH_SLOPE = 2.0 / 3.0
 def digit_codes() -> torch.Tensor:
     """The fixed RBF weight vectors of :func:`lenet5_1998`: one +-1 code per digit.
 
-    Returns:
-        ``(10, 84)`` float32 tensor; row ``d`` is :data:`DIGIT_BITMAPS` ``[d]``
-        (12 rows of 7 pixels) read row by row. A new tensor on every call.
+    -> (10, 84) float32 tensor.
+
+    Row ``d`` is :data:`DIGIT_BITMAPS` ``[d]`` (12 rows of 7 pixels) read row by row.
+    A new tensor on every call.
     """
     return DIGIT_BITMAPS.reshape(10, 84).clone()
 
@@ -110,18 +111,24 @@ def _paper_uniform_(tensor: torch.Tensor, fan_in: int) -> None:
 class ScaledTanh(nn.Module):
     """The paper's squashing function ``f(a) = 1.7159 * tanh(2/3 * a)``; no parameters.
 
-    Shape: any ``(*)`` -> the same shape.
+    x: any shape (*) -> the same shape.
     """
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Apply ``1.7159 * tanh(2/3 * x)`` elementwise.
+
+        x: (*) -> (*).
+        """
         return _TANH_AMPLITUDE * torch.tanh(_TANH_SLOPE * x)
 
 
 class TrainableSubsampling(nn.Module):
     """S2 / S4: sum each 2x2 block, times a trainable coefficient, plus a trainable bias.
 
+    x: (N, C, H, W) -> (N, C, H // 2, W // 2), C = ``channels``.
+
     One coefficient and one bias per map, so ``2 * channels`` parameters. The
-    blocks do not overlap (stride 2). Shape: ``(N, C, H, W) -> (N, C, H // 2, W // 2)``.
+    blocks do not overlap (stride 2).
     """
 
     def __init__(self, channels: int) -> None:
@@ -137,6 +144,11 @@ class TrainableSubsampling(nn.Module):
         _paper_uniform_(self.bias, 4)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Sum each 2x2 block, scale by the map's coefficient and add its bias.
+
+        x: (N, channels, H, W) -> (N, channels, H // 2, W // 2).
+        Raises ValueError for any other input shape.
+        """
         if x.dim() != 4 or x.shape[1] != self.channels:
             raise ValueError(
                 f"TrainableSubsampling: expected (N, {self.channels}, H, W), "
@@ -146,23 +158,23 @@ class TrainableSubsampling(nn.Module):
         return block_sums * self.weight.view(1, -1, 1, 1) + self.bias.view(1, -1, 1, 1)
 
     def extra_repr(self) -> str:
+        """The settings shown in ``repr(module)``."""
         return f"channels={self.channels}"
 
 
 class PartialConv2d(nn.Module):
     """A convolution in which output map ``j`` reads only the input maps ``connections[j]``.
 
+    x: (N, in_channels, H, W) -> (N, len(connections), H - k + 1, W - k + 1), k = ``kernel_size``.
+
     Only the connected ``kernel_size x kernel_size`` kernels are parameters (stored
     as one ``(num_connections, k, k)`` tensor) plus one bias per output map; the
     forward pass scatters them into a full weight tensor whose other kernels are
     zero and runs an ordinary convolution (no padding, stride 1).
 
-    Args:
-        in_channels: number of input maps.
-        connections: one tuple of input-map indices per output map.
-        kernel_size: side of the square kernels.
-
-    Shape: ``(N, in_channels, H, W) -> (N, len(connections), H - k + 1, W - k + 1)``.
+    in_channels: number of input maps.
+    connections: one tuple of input-map indices per output map.
+    kernel_size: side of the square kernels.
     """
 
     def __init__(
@@ -207,13 +219,20 @@ class PartialConv2d(nn.Module):
             start += len(inputs)
 
     def full_weight(self) -> torch.Tensor:
-        """The ``(out_channels, in_channels, k, k)`` weight with zero kernels where no
-        connection exists (differentiable with respect to :attr:`weight`)."""
+        """The full convolution weight, with zero kernels where no connection exists.
+
+        -> (out_channels, in_channels, k, k), differentiable with respect to :attr:`weight`.
+        """
         k = self.kernel_size
         full = self.weight.new_zeros(self.out_channels, self.in_channels, k, k)
         return full.index_put((self.out_index, self.in_index), self.weight)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Convolve ``x`` with :meth:`full_weight` and add the bias.
+
+        x: (N, in_channels, H, W) -> (N, out_channels, H - k + 1, W - k + 1).
+        Raises ValueError for any other input shape.
+        """
         if x.dim() != 4 or x.shape[1] != self.in_channels:
             raise ValueError(
                 f"PartialConv2d: expected (N, {self.in_channels}, H, W), got shape {tuple(x.shape)}"
@@ -221,6 +240,7 @@ class PartialConv2d(nn.Module):
         return F.conv2d(x, self.full_weight(), self.bias)
 
     def extra_repr(self) -> str:
+        """The settings shown in ``repr(module)``."""
         return (
             f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
             f"connections={self.weight.shape[0]}"
@@ -230,6 +250,8 @@ class PartialConv2d(nn.Module):
 class EuclideanRBF(nn.Module):
     """The paper's output layer: unit ``i`` outputs the squared distance ``||x - w_i||^2``.
 
+    x: (N, in_features) -> (N, num_classes).
+
     The centres ``w_i`` are FIXED (a buffer, not a parameter: they never train and
     :func:`convkit.nn.models.count_params` does not count them). The paper reads the
     class with the smallest distance (a penalty); this module returns MINUS the
@@ -237,10 +259,8 @@ class EuclideanRBF(nn.Module):
     output can be fed to ``argmax`` and ``cross_entropy`` like ordinary logits.
     :meth:`penalties` gives the distances themselves.
 
-    Args:
-        centres: ``(num_classes, in_features)`` fixed weight vectors.
-
-    Shape: ``(N, in_features) -> (N, num_classes)``.
+    centres: ``(num_classes, in_features)`` fixed weight vectors (a 2-D tensor,
+    ValueError otherwise).
     """
 
     def __init__(self, centres: torch.Tensor) -> None:
@@ -250,7 +270,11 @@ class EuclideanRBF(nn.Module):
         self.register_buffer("centres", centres.detach().clone().float())
 
     def penalties(self, x: torch.Tensor) -> torch.Tensor:
-        """Squared distances ``(N, num_classes)`` from each row of ``x`` to each centre."""
+        """Squared distances from each row of ``x`` to each centre.
+
+        x: (N, in_features) -> (N, num_classes).
+        Raises ValueError for any other input shape.
+        """
         if x.dim() != 2 or x.shape[1] != self.centres.shape[1]:
             raise ValueError(
                 f"EuclideanRBF: expected (N, {self.centres.shape[1]}), got shape {tuple(x.shape)}"
@@ -259,9 +283,14 @@ class EuclideanRBF(nn.Module):
         return (diff * diff).sum(dim=2)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Minus the squared distances, so the best-matching class scores highest.
+
+        x: (N, in_features) -> (N, num_classes).
+        """
         return -self.penalties(x)
 
     def extra_repr(self) -> str:
+        """The settings shown in ``repr(module)``."""
         classes, features = self.centres.shape
         return f"in_features={features}, classes={classes}, fixed centres"
 
@@ -277,6 +306,8 @@ def _init_like_paper(layer: nn.Conv2d | nn.Linear) -> nn.Conv2d | nn.Linear:
 def lenet5_1998() -> nn.Sequential:
     """LeNet-5 as in LeCun et al. (1998): 60,000 trainable parameters, 1x32x32 -> 10.
 
+    Returns an ``nn.Sequential``: x: (N, 1, 32, 32) -> (N, 10) scores.
+
     Layers (parameters): C1 6@5x5 conv (156) -> S2 trainable 2x2 subsampling
     (12) -> C3 16@5x5 partial conv, :data:`C3_CONNECTIONS` (1,516) -> S4 (32) ->
     C5 120@5x5 conv (48,120) -> F6 dense 84 (10,164) -> RBF output, 10 units with
@@ -289,10 +320,8 @@ def lenet5_1998() -> nn.Sequential:
     MNIST digits are 28x28: pad them by 2 pixels on each side first (the paper
     centred its digits in a 32x32 field).
 
-    Returns:
-        ``nn.Sequential`` with named layers C1, tanh1, S2, tanh2, C3, tanh3, S4,
-        tanh4, C5, tanh5, flatten, F6, tanh6, output; input ``(N, 1, 32, 32)``,
-        output ``(N, 10)`` scores = minus the RBF penalties (see :class:`EuclideanRBF`).
+    The scores are minus the RBF penalties (see :class:`EuclideanRBF`). Named layers:
+    C1, tanh1, S2, tanh2, C3, tanh3, S4, tanh4, C5, tanh5, flatten, F6, tanh6, output.
     """
     return nn.Sequential(
         OrderedDict(
@@ -341,6 +370,8 @@ def _lenet5_modern(num_classes: int) -> nn.Sequential:
 def lenet5(form: str = "modern", num_classes: int = 10) -> nn.Sequential:
     """LeNet-5 (LeCun et al., 1998) in its common modern form or as the paper built it.
 
+    x: (N, 1, 28, 28) -> (N, num_classes) logits ("modern"), or (N, 1, 32, 32) -> (N, 10) ("1998").
+
     ``form="modern"`` (default): conv 6@5x5 with padding 2 -> ReLU -> 2x2 max
     pool -> conv 16@5x5 -> ReLU -> 2x2 max pool -> flatten (400) -> dense 120 ->
     ReLU -> dense 84 -> ReLU -> dense ``num_classes``. Every conv sees every
@@ -354,8 +385,7 @@ def lenet5(form: str = "modern", num_classes: int = 10) -> nn.Sequential:
     ``form="1998"``: :func:`lenet5_1998` (60,000 trainable parameters, 1x32x32
     input, 10 fixed RBF output units; ``num_classes`` must be 10).
 
-    Raises:
-        ValueError: an unknown ``form``, or ``num_classes != 10`` with ``form="1998"``.
+    Raises ValueError for an unknown ``form``, or ``num_classes != 10`` with ``form="1998"``.
     """
     classes = int_at_least("lenet5", "num_classes", num_classes, 1)
     if form == "modern":

@@ -98,6 +98,8 @@ def patch_embed(x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None = Non
 class PatchEmbedding(nn.Module):
     """The first layer of a Vision Transformer: one vector per image patch.
 
+    x: (N, C, H, W) -> (N, (H/p)(W/p), D), p = ``patch_size``, D = ``embed_dim``.
+
     A Conv2d with kernel = stride = ``patch_size`` maps (N, C, H, W) to
     (N, D, H/p, W/p); its output is then flattened to the sequence
     (N, (H/p)(W/p), D) that a transformer reads (``embed_dim`` = D).
@@ -117,7 +119,11 @@ class PatchEmbedding(nn.Module):
         return gh * gw
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """x: (N, C, H, W) -> (N, num_patches, embed_dim)."""
+        """Embed every patch of ``x`` as one row of a sequence.
+
+        x: (N, C, H, W) -> (N, num_patches, embed_dim).
+        Raises ValueError if ``x`` is not 4-D or the patches do not tile it.
+        """
         _patch_grid("PatchEmbedding", tuple(x.shape), self.patch_size)
         return self.proj(x).flatten(2).transpose(1, 2)
 
@@ -176,7 +182,10 @@ class ConvNeXtBlock(nn.Module):
             self.gamma = nn.Parameter(torch.full((dim,), float(layer_scale_init)))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """x: (N, dim, H, W) -> (N, dim, H, W)."""
+        """Add the block's scaled MLP branch to ``x``.
+
+        x: (N, dim, H, W) -> (N, dim, H, W).
+        """
         y = self.dwconv(x).permute(0, 2, 3, 1)  # channels last: (N, H, W, dim)
         y = self.project(self.act(self.expand(self.norm(y))))
         if self.gamma is not None:
@@ -250,5 +259,8 @@ class DepthwiseSeparableConv2d(nn.Module):
         self.pointwise = nn.Conv2d(c_in, c_out, 1, bias=with_bias)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """x: (N, C_in, H, W) -> (N, C_out, H_out, W_out)."""
+        """Run the depthwise convolution, then the 1x1 (pointwise) one.
+
+        x: (N, C_in, H, W) -> (N, C_out, H_out, W_out).
+        """
         return self.pointwise(self.depthwise(x))

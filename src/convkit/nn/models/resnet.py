@@ -44,16 +44,16 @@ def _shortcut(in_channels: int, out_channels: int, stride: int) -> nn.Module:
 class BasicBlock(nn.Module):
     """ResNet's basic block: two 3x3 convs with batch norm, plus a shortcut, then ReLU.
 
+    x: (N, in_channels, H, W) -> (N, out_channels, ceil(H / stride), ceil(W / stride)).
+
     ``residual``: 3x3 conv (stride ``stride``) -> BN -> ReLU -> 3x3 conv -> BN;
     ``shortcut``: ``nn.Identity()`` if ``stride == 1`` and the channels match
     (0 parameters), else 1x1 conv with stride ``stride`` -> BN
     (``in_channels * out_channels + 2 * out_channels`` parameters). Output:
     ``relu(residual(x) + shortcut(x))``.
 
-    Parameters without the shortcut: ``9 * in_channels * out_channels + 9 *
-    out_channels**2 + 4 * out_channels``.
-
-    Shape: ``(N, in_channels, H, W) -> (N, out_channels, ceil(H / stride), ceil(W / stride))``.
+    Without the shortcut it has ``9 * in_channels * out_channels + 9 * out_channels**2
+    + 4 * out_channels`` parameters.
     """
 
     expansion = 1
@@ -72,11 +72,17 @@ class BasicBlock(nn.Module):
         self.relu = nn.ReLU(inplace=True)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """``relu(residual(x) + shortcut(x))``.
+
+        x: (N, in_channels, H, W) -> (N, out_channels, ceil(H / stride), ceil(W / stride)).
+        """
         return self.relu(self.residual(x) + self.shortcut(x))
 
 
 class Bottleneck(nn.Module):
     """ResNet's bottleneck block: 1x1 down to ``mid_channels``, 3x3, 1x1 up 4x, plus a shortcut.
+
+    x: (N, in_channels, H, W) -> (N, 4 * mid_channels, ceil(H / stride), ceil(W / stride)).
 
     ``residual``: 1x1 conv to ``mid_channels`` -> BN -> ReLU -> 3x3 conv (stride
     ``stride``) -> BN -> ReLU -> 1x1 conv to ``4 * mid_channels`` -> BN;
@@ -84,8 +90,6 @@ class Bottleneck(nn.Module):
     mid_channels``, else 1x1 conv with stride ``stride`` -> BN. Output:
     ``relu(residual(x) + shortcut(x))``. The 1x1 convs keep the 3x3 conv narrow,
     which is what lets ResNet-50 be deep but cheap.
-
-    Shape: ``(N, in_channels, H, W) -> (N, 4 * mid_channels, ceil(H / stride), ceil(W / stride))``.
     """
 
     expansion = 4
@@ -107,6 +111,10 @@ class Bottleneck(nn.Module):
         self.relu = nn.ReLU(inplace=True)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """``relu(residual(x) + shortcut(x))``.
+
+        x: (N, in_channels, H, W) -> (N, out_channels, ceil(H / stride), ceil(W / stride)).
+        """
         return self.relu(self.residual(x) + self.shortcut(x))
 
 
@@ -117,15 +125,18 @@ def resnet(
 ) -> nn.Sequential:
     """A ResNet for ImageNet-sized inputs: stem, four stages of residual blocks, classifier.
 
+    Returns an ``nn.Sequential``: x: (N, 3, H, W) -> (N, num_classes) logits.
+
     Stem: 7x7 conv 64 stride 2 -> BN -> ReLU -> 3x3 max pool stride 2. Stage ``s``
     (``s = 0..3``) has ``blocks_per_stage[s]`` blocks of width ``64 * 2**s``
     (times ``block.expansion`` at the output); the first block of stages 1-3
     halves the side with stride 2. Then global average pool -> dense
     ``num_classes``. Sides for 224x224: 112 (stem conv), 56, 56, 28, 14, 7, 1.
+    Named parts: stem, stage1..stage4, avgpool, flatten, fc.
 
-    Returns:
-        ``nn.Sequential`` with named parts stem, stage1..stage4, avgpool, flatten, fc;
-        input ``(N, 3, H, W)``, output ``(N, num_classes)`` logits.
+    block: :class:`BasicBlock` or :class:`Bottleneck` (TypeError otherwise).
+    blocks_per_stage: four block counts, ints >= 1 (ValueError for another length or a
+    count < 1).
     """
     classes = int_at_least("resnet", "num_classes", num_classes, 1)
     if block not in (BasicBlock, Bottleneck):
@@ -164,7 +175,9 @@ def resnet(
 def resnet18(num_classes: int = 1000) -> nn.Sequential:
     """ResNet-18 (He et al., 2015): :class:`BasicBlock` x (2, 2, 2, 2); 11,689,512 parameters.
 
-    Input ``(N, 3, H, W)``, output ``(N, num_classes)``; see :func:`resnet`.
+    Returns an ``nn.Sequential``: x: (N, 3, H, W) -> (N, num_classes) logits.
+
+    The count is for 1000 classes; see :func:`resnet`.
     """
     return resnet(BasicBlock, (2, 2, 2, 2), num_classes)
 
@@ -172,6 +185,8 @@ def resnet18(num_classes: int = 1000) -> nn.Sequential:
 def resnet50(num_classes: int = 1000) -> nn.Sequential:
     """ResNet-50 (He et al., 2015): :class:`Bottleneck` x (3, 4, 6, 3); 25,557,032 parameters.
 
-    Input ``(N, 3, H, W)``, output ``(N, num_classes)``; see :func:`resnet`.
+    Returns an ``nn.Sequential``: x: (N, 3, H, W) -> (N, num_classes) logits.
+
+    The count is for 1000 classes; see :func:`resnet`.
     """
     return resnet(Bottleneck, (3, 4, 6, 3), num_classes)

@@ -16,12 +16,11 @@ __all__ = ["LayerRow", "count_params", "format_summary", "layer_summary", "weigh
 class LayerRow(NamedTuple):
     """One leaf layer of a model in a :func:`layer_summary`.
 
-    Attributes:
-        name: the dotted module name, e.g. ``"conv1"`` or ``"features.0"``.
-        kind: the class name, e.g. ``"Conv2d"``.
-        output_shape: the layer's output shape for one input, batch axis included
-            (``(1, C, H, W)``).
-        params: the number of parameters the layer owns (trainable or not).
+    name: the dotted module name, e.g. ``"conv1"`` or ``"features.0"``.
+    kind: the class name, e.g. ``"Conv2d"``.
+    output_shape: the layer's output shape for one input, batch axis included
+    (``(1, C, H, W)``).
+    params: the number of parameters the layer owns (trainable or not).
     """
 
     name: str
@@ -37,15 +36,13 @@ def _check_module(func: str, model: object) -> nn.Module:
 
 
 def count_params(model: nn.Module, trainable_only: bool = True) -> int:
-    """The number of scalar parameters of ``model``.
+    """The number of scalar parameters of ``model`` (any ``torch.nn.Module``).
 
-    Args:
-        model: any ``torch.nn.Module``.
-        trainable_only: count only parameters with ``requires_grad=True``.
+    -> int: the sum of ``p.numel()`` over the (trainable) parameters; shared parameters
+    are counted once.
 
-    Returns:
-        The sum of ``p.numel()`` over the (trainable) parameters; shared
-        parameters are counted once.
+    trainable_only: count only parameters with ``requires_grad=True``.
+    Raises TypeError if ``model`` is not a Module.
     """
     _check_module("count_params", model)
     return sum(p.numel() for p in model.parameters() if p.requires_grad or not trainable_only)
@@ -54,18 +51,14 @@ def count_params(model: nn.Module, trainable_only: bool = True) -> int:
 def layer_summary(model: nn.Module, input_shape: Sequence[int]) -> list[LayerRow]:
     """Run one zero input through ``model`` and record every leaf layer's output shape.
 
-    Args:
-        model: a ``torch.nn.Module``; its leaf modules (those without children)
-            are traced in the order they run.
-        input_shape: the shape of ONE input without the batch axis, e.g. ``(1, 28, 28)``.
+    model: a ``torch.nn.Module``; its leaf modules (those without children) are traced
+    in the order they run.
+    input_shape: the shape of ONE input without the batch axis, e.g. ``(1, 28, 28)``.
 
-    Returns:
-        One :class:`LayerRow` per leaf-module call, output shapes with a batch
-        axis of 1. The model's train/eval mode is restored afterwards.
-
-    Raises:
-        TypeError: ``model`` is not a Module, or ``input_shape`` is not a sequence of ints.
-        ValueError: a non-positive size, or the model rejects an input of that shape.
+    Returns one :class:`LayerRow` per leaf-module call, output shapes with a batch axis
+    of 1. The model's train/eval mode is restored afterwards. Raises TypeError if
+    ``model`` is not a Module or ``input_shape`` is not a sequence of ints, and
+    ValueError for a non-positive size or when the model rejects an input of that shape.
     """
     _check_module("layer_summary", model)
     if isinstance(input_shape, int | str) or not all(
@@ -138,9 +131,11 @@ def format_summary(rows: Sequence[LayerRow]) -> str:
 
 
 def weight_depth(model: nn.Module) -> int:
-    """Depth as papers count it: the layers with weights (Conv2d, Linear) on the longest
-    path from input to output of ``model``'s traced graph (branches side by side count
-    once). Works on the meta device. Example: LeNet-5 5, VGG-16 16, ResNet-50 50.
+    """Depth as papers count it: the weighted layers on the longest input-to-output path.
+
+    The layers with weights (Conv2d, Linear) are counted along the longest path from
+    input to output of ``model``'s traced graph (branches side by side count once).
+    Works on the meta device. Example: LeNet-5 5, VGG-16 16, ResNet-50 50.
     """
     import torch.fx
 

@@ -25,10 +25,10 @@ VGG16_BLOCKS: tuple[tuple[int, int], ...] = ((2, 64), (2, 128), (3, 256), (3, 51
 def vgg_block(num_convs: int, in_channels: int, out_channels: int) -> nn.Sequential:
     """``num_convs`` x (3x3 conv with padding 1 -> ReLU), then a 2x2 max pool with stride 2.
 
-    Parameters: ``(in_channels * 9 + 1) * out_channels`` for the first conv plus
-    ``(out_channels * 9 + 1) * out_channels`` for each further one.
+    Returns an ``nn.Sequential``: x: (N, in_channels, H, W) -> (N, out_channels, H // 2, W // 2).
 
-    Shape: ``(N, in_channels, H, W) -> (N, out_channels, H // 2, W // 2)``.
+    It has ``(in_channels * 9 + 1) * out_channels`` parameters for the first conv plus
+    ``(out_channels * 9 + 1) * out_channels`` for each further one.
     """
     n = int_at_least("vgg_block", "num_convs", num_convs, 1)
     c_in = int_at_least("vgg_block", "in_channels", in_channels, 1)
@@ -44,16 +44,15 @@ def vgg_block(num_convs: int, in_channels: int, out_channels: int) -> nn.Sequent
 def vgg16(num_classes: int = 1000, dropout: float = 0.5) -> nn.Sequential:
     """VGG-16 (Simonyan & Zisserman, 2014): 138,357,544 parameters for 1000 classes.
 
-    ``features``: five :func:`vgg_block` s (:data:`VGG16_BLOCKS`: 2, 2, 3, 3, 3
-    convs with 64, 128, 256, 512, 512 channels), each halving the side; ``pool``:
-    adaptive average pool to 7x7; ``classifier``: dense 4096 -> ReLU -> dropout ->
-    dense 4096 -> ReLU -> dropout -> dense ``num_classes``. For one 3x224x224
-    image the blocks give (64, 112, 112), (128, 56, 56), (256, 28, 28), (512, 14,
-    14), (512, 7, 7), then 25088 -> 4096 -> 4096 -> ``num_classes``.
+    Returns an ``nn.Sequential``: x: (N, 3, H, W), H and W >= 32 -> (N, num_classes) logits.
 
-    Returns:
-        ``nn.Sequential`` of ``features``, ``pool``, ``flatten``, ``classifier``;
-        input ``(N, 3, H, W)`` with H, W >= 32, output ``(N, num_classes)`` logits.
+    Its parts are ``features``, ``pool``, ``flatten`` and ``classifier``. ``features``: five
+    :func:`vgg_block` s (:data:`VGG16_BLOCKS`: 2, 2, 3, 3, 3 convs with 64, 128, 256, 512, 512
+    channels), each halving the side; ``pool``: adaptive average pool to 7x7; ``classifier``:
+    dense 4096 -> ReLU -> dropout -> dense 4096 -> ReLU -> dropout -> dense ``num_classes``. For
+    one 3x224x224 image the blocks give (64, 112, 112), (128, 56, 56), (256, 28, 28),
+    (512, 14, 14), (512, 7, 7), then 25088 -> 4096 -> 4096 -> ``num_classes``.
+    ``dropout`` is the drop probability of the two dropout layers, in [0, 1).
     """
     classes = int_at_least("vgg16", "num_classes", num_classes, 1)
     if not 0.0 <= dropout < 1.0:

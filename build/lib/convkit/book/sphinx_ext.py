@@ -1,0 +1,215 @@
+"""Sphinx extension that makes the Jupyter Book work offline.
+
+Loaded from ``_config.yml`` (``sphinx: extra_extensions: [convkit.book.sphinx_ext]``). It
+
+- points Sphinx's MathJax and myst-nb's widget scripts (require.js, the
+  html-manager embed script) at copies served from ``vendor/`` in the built site,
+  never at a CDN;
+- adds two small scripts of ours: the require.js paths of widget modules
+  (anywidget's AMD bundle) and a ``MathJax.Hub.Queue`` shim for ipywidgets 8;
+- loads MathJax on every page (quick checks typeset math in pages that have none
+  of their own);
+- copies the vendored files (see ``convkit.book.assets``) into the output folder;
+- re-executes every notebook when ``convkit``'s own source changed (the execution
+  cache is keyed on notebook cells only, so it would otherwise serve numbers and
+  simulations computed by the old code);
+- numbers chapters from 0, like their files and exercise folders (ch00 is
+  "0. Why convolutions?"; Sphinx itself always starts at 1);
+- fixes two console errors of the theme stack (a duplicated sphinx-thebe script,
+  an unset colour mode).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import shutil
+from pathlib import Path
+from typing import Any
+
+from docutils import nodes
+from sphinx.application import Sphinx
+from sphinx.config import Config
+
+from convkit.book import assets
+
+# Paths relative to `_static/` (how Sphinx resolves script paths), so every page,
+# whatever its folder, links them relatively; this works over file:// too.
+_UP = "../" + assets.VENDOR_DIR_NAME + "/"
+
+
+def _configure(app: Sphinx, config: Config) -> None:
+    config.mathjax_path = _UP + assets.MATHJAX_ENTRY
+    config.nb_ipywidgets_js = {
+        _UP + assets.REQUIREJS_ENTRY: {},
+        _UP + assets.REQUIRE_CONFIG_ENTRY: {},
+        # no crossorigin attribute: it breaks loading from file://
+        _UP + assets.HTML_MANAGER_ENTRY: {},
+    }
+
+
+def _theme_defaults(app: Sphinx, config: Config) -> None:
+    # With no explicit mode the theme logs "Got invalid theme mode" on a first visit.
+    context = dict(config.html_context or {})
+    context.setdefault("default_mode", "light")
+    config.html_context = context
+
+
+def _dedupe_scripts(
+    app: Sphinx, pagename: str, templatename: str, context: dict, doctree: object
+) -> None:
+    # sphinx-thebe registers its inline `const THEBE_JS_URL = ...` twice under
+    # Jupyter Book 1 + Sphinx 7, a SyntaxError in the console of every page.
+    seen: set[tuple] = set()
+    unique = []
+    for script in context.get("script_files", []):
+        # (the copies differ only in filename None vs "", so compare on content)
+        key = (
+            getattr(script, "filename", None) or "",
+            getattr(script, "priority", 0),
+            tuple(sorted(getattr(script, "attributes", {}).items())),
+        )
+        if key not in seen:
+            seen.add(key)
+            unique.append(script)
+    context["script_files"] = unique
+
+
+def convkit_source_hash() -> str:
+    """sha256 over every file of the installed ``convkit`` package (code, JS, CSS)."""
+    package = Path(__file__).resolve().parent
+    digest = hashlib.sha256()
+    for path in sorted(package.rglob("*")):
+        if path.is_file() and "__pycache__" not in path.parts:
+            digest.update(path.relative_to(package).as_posix().encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def _stamp_path(app: Sphinx) -> Path:
+    return Path(app.outdir).parent / ".convkit-source.sha256"
+
+
+CACHE_SOURCE_FILE = "convkit-source.sha256"
+
+
+def match_cache_to_source(cache: Path, source_hash: str) -> bool:
+    """Empty the execution cache ``cache`` unless it was filled by this convkit source.
+
+    Returns True when the cache was emptied.  (The cache is keyed on notebook cells
+    only, so without this it would serve results computed by older convkit code.)
+    """
+    marker = cache / CACHE_SOURCE_FILE
+    if marker.exists() and marker.read_text().strip() == source_hash:
+        return False
+    if cache.is_dir():
+        shutil.rmtree(cache)
+    cache.mkdir(parents=True)
+    marker.write_text(source_hash + "\n")
+    return True
+
+
+def _invalidate_on_source_change(app: Sphinx) -> None:
+    current = convkit_source_hash()
+    stamp = _stamp_path(app)
+    app.convkit_source_hash = current  # type: ignore[attr-defined]
+    # Pages were last built from other convkit code: read (and render) them all again.
+    app.convkit_source_changed = (  # type: ignore[attr-defined]
+        not stamp.exists() or stamp.read_text().strip() != current
+    )
+    if app.config.nb_execution_cache_path:
+        match_cache_to_source(Path(app.srcdir) / str(app.config.nb_execution_cache_path), current)
+
+
+def _outdated_docs(app: Sphinx, env: Any, added: set, changed: set, removed: set) -> list[str]:
+    if getattr(app, "convkit_source_changed", False):
+        return sorted(env.found_docs - added - removed)
+    return []
+
+
+CHAPTER_FILE = re.compile(r"(?:^|/)ch(\d+)_")
+
+
+def _chapter_shifts(env: Any) -> dict[str, int]:
+    """Per numbered page, what to add to Sphinx's chapter number (which counts the
+    pages in toc order from 1) so that it becomes the page's own: ``chNN_*`` is
+    chapter NN whatever comes before it; other numbered pages count from 0."""
+    shifts = {}
+    for docname, numbers in env.toc_secnumbers.items():
+        own = numbers.get("") or next((n for n in numbers.values() if n), None)
+        if not own:
+            continue
+        match = CHAPTER_FILE.search(docname)
+        shifts[docname] = int(match.group(1)) - own[0] if match else -1
+    return shifts
+
+
+def _shift_chapter_numbers(env: Any, shifts: dict[str, int], sign: int = 1) -> None:
+    """Add ``sign * shifts[doc]`` to the chapter (first) component of every section and
+    figure number of each page ``doc``."""
+    for docname, shift in shifts.items():
+        by = sign * shift
+        numbers = env.toc_secnumbers.get(docname, {})
+        env.toc_secnumbers[docname] = {
+            anchor: (num[0] + by, *num[1:]) if num else num for anchor, num in numbers.items()
+        }
+        toc = env.tocs.get(docname)
+        if toc is not None:
+            for ref in toc.findall(nodes.reference):
+                if ref.get("secnumber"):
+                    ref["secnumber"] = [ref["secnumber"][0] + by, *ref["secnumber"][1:]]
+        for figtype, fignumbers in env.toc_fignumbers.get(docname, {}).items():
+            env.toc_fignumbers[docname][figtype] = {
+                key: (num[0] + by, *num[1:]) if len(num) > 1 else num
+                for key, num in fignumbers.items()
+            }
+
+
+def _before_numbering(app: Sphinx, env: Any) -> list[str]:
+    # Undo last build's shift so Sphinx compares like with like (and rewrites nothing).
+    shifts = getattr(env, "convkit_chapter_shifts", None)
+    if shifts:
+        _shift_chapter_numbers(env, shifts, sign=-1)
+    env.convkit_chapter_shifts = {}
+    return []
+
+
+def _after_numbering(app: Sphinx, env: Any) -> list[str]:
+    shifts = _chapter_shifts(env)
+    _shift_chapter_numbers(env, shifts)
+    env.convkit_chapter_shifts = shifts
+    return []
+
+
+def _prepare(app: Sphinx) -> None:
+    _invalidate_on_source_change(app)
+    if app.builder.format != "html":
+        return
+    cache = Path(app.outdir).parent / ".book_vendor"
+    app.convkit_vendor = assets.prepare_vendor(cache)  # type: ignore[attr-defined]
+    app.set_html_assets_policy("always")
+
+
+def _install(app: Sphinx, exception: Exception | None) -> None:
+    vendor = getattr(app, "convkit_vendor", None)
+    if exception is None and vendor is not None:
+        assets.install_vendor(vendor, Path(app.outdir))
+    if exception is None and getattr(app, "convkit_source_hash", None):
+        _stamp_path(app).write_text(app.convkit_source_hash + "\n")  # type: ignore[attr-defined]
+
+
+def setup(app: Sphinx) -> dict[str, Any]:
+    """Register the extension (Sphinx entry point)."""
+    app.connect("config-inited", _configure, priority=900)
+    app.connect("config-inited", _theme_defaults, priority=900)
+    app.connect("html-page-context", _dedupe_scripts, priority=900)
+    app.connect("builder-inited", _prepare)
+    app.connect("env-get-outdated", _outdated_docs)
+    # Sphinx numbers sections in an env-get-updated handler of priority 500.
+    app.connect("env-get-updated", _before_numbering, priority=400)
+    app.connect("env-get-updated", _after_numbering, priority=600)
+    app.connect("build-finished", _install)
+    # After Sphinx's inline `window.MathJax = {config}` (priority 500) and before
+    # MathJax itself runs (it is loaded with `defer`).
+    app.add_js_file(_UP + assets.MATHJAX_SHIM_ENTRY, priority=510)
+    return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -1,0 +1,217 @@
+"""Command line: ``python -m convkit.course COMMAND`` (run from the course root).
+
+Instructor commands: generate, preflight, autograde, summary, feedback, export, report.
+Student command: validate.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from convkit.course.autograde import DEFAULT_RUN_TIMEOUT, grade_assignment
+from convkit.course.course import Course
+from convkit.course.export import export_csv
+from convkit.course.feedback import generate_feedback
+from convkit.course.generate import ensure_in_gradebook, generate_assignment
+from convkit.course.outcomes import format_summary, load_outcomes
+from convkit.course.parallel import default_jobs
+from convkit.course.preflight import run_preflight
+from convkit.course.report import write_report
+from convkit.course.validate import exercise_notebooks, validate_notebook
+
+EXIT_PREFLIGHT_FAILED = 2
+
+
+def _cmd_generate(course: Course, args: argparse.Namespace) -> int:
+    status = 0
+    for assignment in args.assignment or course.assignments():
+        run = generate_assignment(course, assignment)
+        where = course.release_dir(assignment).relative_to(course.root)
+        print(f"{assignment}: {'generated ' + str(where) if run.ok else 'FAILED'}")
+        if not run.ok:
+            print(run.log[-3000:], file=sys.stderr)
+            status = 1
+    return status
+
+
+def _cmd_preflight(course: Course, args: argparse.Namespace) -> int:
+    report = run_preflight(course, args.assignment, run_timeout=args.run_timeout)
+    print(report.format())
+    return 0 if report.ok else EXIT_PREFLIGHT_FAILED
+
+
+def _cmd_autograde(course: Course, args: argparse.Namespace) -> int:
+    report = run_preflight(course, args.assignment, run_timeout=args.run_timeout)
+    print(report.format())
+    if not report.ok:
+        print(
+            f"refusing to grade {args.assignment}: fix the failed pre-flight checks first",
+            file=sys.stderr,
+        )
+        return EXIT_PREFLIGHT_FAILED
+    registered = ensure_in_gradebook(course, args.assignment)
+    if registered is not None:
+        if not registered.ok:
+            print(registered.log[-3000:], file=sys.stderr)
+            print(f"could not record {args.assignment} in the gradebook", file=sys.stderr)
+            return 1
+        print(f"recorded {args.assignment} in the gradebook (it was not there yet)")
+    outcomes = grade_assignment(
+        course,
+        args.assignment,
+        args.student,
+        run_timeout=args.run_timeout,
+        progress=not args.no_progress,
+        jobs=args.jobs,
+    )
+    print(format_summary(outcomes))
+    return 0
+
+
+def _cmd_summary(course: Course, args: argparse.Namespace) -> int:
+    outcomes = load_outcomes(course, args.assignment)
+    print(format_summary([outcomes[s] for s in sorted(outcomes)]))
+    return 0
+
+
+def _cmd_feedback(course: Course, args: argparse.Namespace) -> int:
+    files = generate_feedback(course, args.assignment, args.student)
+    leaked = [f for f in files if f.leaks]
+    for item in files:
+        state = f"DELETED: shows hidden tests {list(item.leaks)}" if item.leaks else "ok"
+        print(f"{item.student}: {item.path.relative_to(course.root)} {state}")
+    skipped = set(load_outcomes(course, args.assignment)) - {f.student for f in files}
+    if skipped:
+        print(f"no feedback (not graded): {', '.join(sorted(skipped))}")
+    return 1 if leaked else 0
+
+
+def _cmd_export(course: Course, args: argparse.Namespace) -> int:
+    path = Path(args.to)
+    rows = export_csv(course, path, args.assignment or None)
+    ungraded = sum(row.status == "ungraded" for row in rows)
+    print(f"wrote {len(rows)} rows to {path} ({ungraded} ungraded, marked in the 'status' column)")
+    return 0
+
+
+def _cmd_report(course: Course, args: argparse.Namespace) -> int:
+    folder = Path(args.out)
+    try:
+        files, reports = write_report(course, folder, args.assignment or None)
+    except ValueError as exc:  # e.g. an assignment that is not in the gradebook
+        print(f"report: {exc}", file=sys.stderr)
+        return 1
+    if not reports:
+        print("nothing graded yet: run autograde first (the report is written anyway)")
+    for rep in reports:
+        print(
+            f"{rep.name}: {len(rep.graded)} graded, {len(rep.ungraded)} ungraded, "
+            f"{len(rep.missing)} without a submission"
+        )
+    print(f"wrote {files.html} (open it in a browser; it needs no network)")
+    print(f"wrote {files.grades_csv} and {files.tests_csv}")
+    return 0
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def _cmd_validate(course: Course, args: argparse.Namespace) -> int:
+    paths = [Path(p) for p in args.notebook] or exercise_notebooks(course)
+    failed = 0
+    for path in paths:
+        result = validate_notebook(course, path)
+        print(f"== {path}: {'PASSED' if result.passed else 'NOT PASSED'}")
+        print(result.report)
+        failed += not result.passed
+    return 1 if failed else 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of ``python -m convkit.course``."""
+    parser = argparse.ArgumentParser(prog="python -m convkit.course", description=__doc__)
+    parser.add_argument("--course", default=None, help="course root (default: found from cwd)")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("generate", help="make exercises/ from solutions/ (all assignments or some)")
+    p.add_argument("assignment", nargs="*")
+    p.set_defaults(func=_cmd_generate)
+
+    for name, func, text in [
+        (
+            "preflight",
+            _cmd_preflight,
+            "check solutions score full marks, releases zero, convkit imports",
+        ),
+        ("autograde", _cmd_autograde, "pre-flight, then autograde every student (or --student)"),
+    ]:
+        p = sub.add_parser(name, help=text)
+        p.add_argument("assignment")
+        p.add_argument(
+            "--run-timeout",
+            type=float,
+            default=DEFAULT_RUN_TIMEOUT,
+            help="seconds one student's whole run may take (default %(default)g)",
+        )
+        if name == "autograde":
+            p.add_argument(
+                "--student", action="append", help="grade only this student (repeatable)"
+            )
+            p.add_argument("--no-progress", action="store_true", help="no progress bar")
+            p.add_argument(
+                "--jobs",
+                "-j",
+                type=_positive_int,
+                default=default_jobs(),
+                help="students graded at once, each by a worker process "
+                "(default: one per CPU, here %(default)s)",
+            )
+        p.set_defaults(func=func)
+
+    p = sub.add_parser("summary", help="the recorded outcome of every student of an assignment")
+    p.add_argument("assignment")
+    p.set_defaults(func=_cmd_summary)
+
+    p = sub.add_parser("feedback", help="feedback HTML for graded students (no hidden tests shown)")
+    p.add_argument("assignment")
+    p.add_argument("--student", action="append", help="only this student (repeatable)")
+    p.set_defaults(func=_cmd_feedback)
+
+    p = sub.add_parser("export", help="grades to CSV; ungraded submissions are marked, never 0")
+    p.add_argument("--to", default="grades.csv", help="CSV file to write (default %(default)s)")
+    p.add_argument("--assignment", action="append", help="only this assignment (repeatable)")
+    p.set_defaults(func=_cmd_export)
+
+    p = sub.add_parser(
+        "report",
+        help="HTML grading report (score histograms, test pass rates, ungraded) and CSVs",
+    )
+    p.add_argument("assignment", nargs="*", help="assignments (default: every graded one)")
+    p.add_argument(
+        "--out",
+        default="grading/report",
+        help="folder for report.html, grades.csv and tests.csv (default %(default)s)",
+    )
+    p.set_defaults(func=_cmd_report)
+
+    p = sub.add_parser("validate", help="run a notebook's tests like the Validate button")
+    p.add_argument("notebook", nargs="*", help="notebooks (default: every notebook in exercises/)")
+    p.set_defaults(func=_cmd_validate)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run one command; returns the exit status."""
+    args = build_parser().parse_args(argv)
+    course = Course.find(args.course)
+    return args.func(course, args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

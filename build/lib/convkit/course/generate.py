@@ -1,0 +1,99 @@
+"""Generate the student versions (``exercises/``) from ``solutions/`` and check they match."""
+
+from __future__ import annotations
+
+import filecmp
+import shutil
+from pathlib import Path
+
+from convkit.course.course import Course
+from convkit.course.runner import NbgraderRun, run_nbgrader
+
+IGNORED_NAMES = {".ipynb_checkpoints", "__pycache__", ".DS_Store"}
+
+
+def generate_assignment(course: Course, assignment: str) -> NbgraderRun:
+    """``nbgrader generate_assignment ASSIGNMENT --force``: rewrite ``exercises/<assignment>``.
+
+    Also records the assignment (cells, points, checksums) in the gradebook.
+    """
+    course.notebook_names(assignment)  # a clear error for an unknown assignment
+    return run_nbgrader(course, ["generate_assignment", assignment, "--force"])
+
+
+def assignment_in_gradebook(course: Course, assignment: str) -> bool:
+    """Whether the gradebook records ``assignment`` (its cells, points and checksums)."""
+    from nbgrader.api import Gradebook, MissingEntry
+
+    with Gradebook(course.db_url, course.course_id) as gb:
+        try:
+            gb.find_assignment(assignment)
+        except MissingEntry:
+            return False
+    return True
+
+
+def ensure_in_gradebook(course: Course, assignment: str) -> NbgraderRun | None:
+    """Record ``assignment`` in the gradebook when it is missing (a fresh clone has no
+    gradebook: autograde needs the assignment's cells and checksums there).
+
+    Runs ``generate_assignment``, which rewrites ``exercises/<assignment>``; call it only
+    after the pre-flight has shown that generation reproduces the committed files.
+    Returns the run, or None when nothing had to be done.
+    """
+    if assignment_in_gradebook(course, assignment):
+        return None
+    return generate_assignment(course, assignment)
+
+
+def temp_course_overrides(root: Path) -> list[str]:
+    """nbgrader options that point the course root and gradebook at ``root``."""
+    return [
+        f"--CourseDirectory.root={root}",
+        f"--CourseDirectory.db_url=sqlite:///{root / 'gradebook.db'}?timeout=60",
+    ]
+
+
+def regenerate_into(course: Course, assignment: str, root: Path) -> NbgraderRun:
+    """Generate ``assignment`` from a copy of its source in the scratch course ``root``.
+
+    Leaves ``root/<source dir>/<assignment>``, ``root/<release dir>/<assignment>``
+    and ``root/gradebook.db``; the real course is not touched.
+    """
+    source_copy = root / course.source_dir(assignment).relative_to(course.root)
+    shutil.copytree(course.source_dir(assignment), source_copy, dirs_exist_ok=True)
+    return run_nbgrader(
+        course, ["generate_assignment", assignment, "--force", *temp_course_overrides(root)]
+    )
+
+
+def tree_differences(expected: Path, actual: Path) -> list[str]:
+    """Human-readable differences between two folders (missing, extra, differing files)."""
+    if not actual.is_dir():
+        return [f"{actual} does not exist"]
+
+    def files(folder: Path) -> set[Path]:
+        return {
+            p.relative_to(folder)
+            for p in folder.rglob("*")
+            if p.is_file() and not (set(p.relative_to(folder).parts) & IGNORED_NAMES)
+        }
+
+    want, have = files(expected), files(actual)
+    problems = [f"missing: {name}" for name in sorted(want - have)]
+    problems += [f"not generated from the source: {name}" for name in sorted(have - want)]
+    problems += [
+        f"differs from what generate_assignment makes: {name}"
+        for name in sorted(want & have)
+        if not filecmp.cmp(expected / name, actual / name, shallow=False)
+    ]
+    return problems
+
+
+def release_differences(course: Course, assignment: str, scratch: Path) -> list[str]:
+    """How committed ``exercises/<assignment>`` differs from a fresh generation ([]: same)."""
+    run = regenerate_into(course, assignment, scratch)
+    if not run.ok:
+        return [f"nbgrader generate_assignment failed:\n{run.log[-2000:]}"]
+    fresh = scratch / course.release_dir(assignment).relative_to(course.root)
+    return tree_differences(fresh, course.release_dir(assignment))

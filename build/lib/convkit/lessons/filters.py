@@ -1,0 +1,270 @@
+"""Filters (chapter 2): named hand-made kernels, filter banks, and learning a kernel.
+
+- :data:`KERNELS` / :func:`named_kernel`: the classic 3x3 kernels (edges, Sobel,
+  box blur, sharpen, identity) as fresh float64 arrays.
+- :func:`apply_filter_bank_loops` (one kernel at a time, the definition) and
+  :func:`apply_filter_bank` (one batched convolution): K kernels applied to one
+  grey image give a depth-K stack of feature maps.
+- :func:`horizontal_edge_problems`: what is wrong (if anything) with a kernel
+  meant to find horizontal edges, judged by its responses on test images.
+- :func:`fit_kernel` / :func:`learn_kernel`: recover a kernel from
+  input/output pairs by plain gradient descent with torch autograd.
+- :func:`gabor_kernel`: the oriented stripe detector trained first layers resemble.
+"""
+
+from __future__ import annotations
+
+from numbers import Integral, Real
+from typing import NamedTuple
+
+import numpy as np
+
+from convkit._checks import as_float_array, check_ndim, int_tuple
+from convkit.ops.conv2d import conv2d
+from convkit.ops.correlation import correlate2d
+
+__all__ = [
+    "KERNELS",
+    "KernelFit",
+    "apply_filter_bank",
+    "apply_filter_bank_loops",
+    "fit_kernel",
+    "gabor_kernel",
+    "horizontal_edge_problems",
+    "kernel_names",
+    "learn_kernel",
+    "named_kernel",
+]
+
+_THIRD = 1.0 / 9.0
+KERNELS: dict[str, tuple[tuple[float, ...], ...]] = {
+    # Leaves the image unchanged: only the centre weight is 1.
+    "identity": ((0, 0, 0), (0, 1, 0), (0, 0, 0)),
+    # Right column minus left column: responds where brightness changes from left to right.
+    "vertical_edge": ((-1, 0, 1), (-1, 0, 1), (-1, 0, 1)),
+    # Bottom row minus top row: responds where brightness changes from top to bottom.
+    "horizontal_edge": ((-1, -1, -1), (0, 0, 0), (1, 1, 1)),
+    # Like the edge kernels, with the centre row / column counted twice (less noise).
+    "sobel_x": ((-1, 0, 1), (-2, 0, 2), (-1, 0, 1)),
+    "sobel_y": ((-1, -2, -1), (0, 0, 0), (1, 2, 1)),
+    # The average of the 9 pixels in the window.
+    "box_blur": ((_THIRD,) * 3,) * 3,
+    # The pixel plus (4 x pixel - its 4 neighbours): the identity plus a Laplacian.
+    "sharpen": ((0, -1, 0), (-1, 5, -1), (0, -1, 0)),
+}
+
+
+def kernel_names() -> list[str]:
+    """The names :func:`named_kernel` accepts, in a fixed teaching order."""
+    return list(KERNELS)
+
+
+def named_kernel(name: str) -> np.ndarray:
+    """A new float64 copy of the named kernel, shape ``(3, 3)``.
+
+    Raises:
+        ValueError: ``name`` is not one of :func:`kernel_names`.
+    """
+    if name not in KERNELS:
+        raise ValueError(f"named_kernel: unknown kernel {name!r}; known: {kernel_names()}")
+    return np.array(KERNELS[name], dtype=np.float64)
+
+
+def _bank_arrays(func: str, image: object, kernels: object) -> tuple[np.ndarray, np.ndarray]:
+    img = as_float_array(func, "image", image)
+    ker = as_float_array(func, "kernels", kernels)
+    check_ndim(func, "image", img, ["(H, W)"])
+    check_ndim(func, "kernels", ker, ["(K, kh, kw)"])
+    if 0 in ker.shape:
+        raise ValueError(f"{func}: kernels must not have an empty axis, got shape {ker.shape}")
+    if ker.shape[1] > img.shape[0] or ker.shape[2] > img.shape[1]:
+        raise ValueError(
+            f"{func}: the kernels ({ker.shape[1]}x{ker.shape[2]}) do not fit inside the "
+            f"image ({img.shape[0]}x{img.shape[1]})"
+        )
+    dtype = np.result_type(img, ker)
+    return img.astype(dtype, copy=False), ker.astype(dtype, copy=False)
+
+
+def apply_filter_bank_loops(image: object, kernels: object) -> np.ndarray:
+    """Each kernel cross-correlated with the image in turn, the maps stacked.
+
+    image: (H, W), kernels: (K, kh, kw) -> (K, H - kh + 1, W - kw + 1).
+    """
+    img, ker = _bank_arrays("apply_filter_bank_loops", image, kernels)
+    return np.stack([correlate2d(img, k) for k in ker])
+
+
+def apply_filter_bank(image: object, kernels: object) -> np.ndarray:
+    """A bank of K kernels applied to one grey image: a depth-K stack of feature maps.
+
+    Map k is the valid cross-correlation of the image with ``kernels[k]``; the
+    whole bank is one convolution with one input channel and K output channels.
+
+    image: (H, W), kernels: (K, kh, kw) -> (K, H - kh + 1, W - kw + 1).
+    """
+    img, ker = _bank_arrays("apply_filter_bank", image, kernels)
+    return conv2d(img[None, None], ker[:, None])[0]
+
+
+# ------------------------------------------------------------ horizontal edges
+
+_EDGE_SIZE = 12
+
+
+def _edge_test_images(size: int = _EDGE_SIZE) -> dict[str, np.ndarray]:
+    """Test images: horizontal steps (must respond), vertical structure (must not)."""
+    rows = np.arange(size)[:, None] * np.ones((1, size))
+    cols = rows.T
+    return {
+        "horizontal step (dark above, bright below)": (rows >= size // 2).astype(float),
+        "horizontal step (bright above, dark below)": 2.0 * (rows < size // 2),
+        "vertical step": (cols >= size // 2).astype(float),
+        "vertical stripes": (cols % 2).astype(float),
+        "left-to-right ramp": cols / size,
+        "flat grey": np.full((size, size), 0.5),
+    }
+
+
+def horizontal_edge_problems(kernel: object) -> list[str]:
+    """What stops ``kernel`` from being a horizontal-edge detector (empty list: nothing).
+
+    A horizontal-edge detector must (1) give zero response on every image whose
+    brightness changes only from left to right (flat, vertical steps, vertical
+    stripes, ramps), and (2) respond on horizontal steps (both polarities), most
+    strongly where its window straddles the step.  kernel: (kh, kw), 2 <= kh, kw <= 7.
+    """
+    try:
+        ker = np.asarray(kernel, dtype=np.float64)
+    except (TypeError, ValueError) as err:
+        return [f"the kernel is not an array of numbers ({err})"]
+    if ker.ndim != 2:
+        return [f"the kernel must be 2-D (kh, kw), got shape {ker.shape}"]
+    if not (2 <= ker.shape[0] <= 7 and 1 <= ker.shape[1] <= 7):
+        return [f"the kernel must be between 2x1 and 7x7, got {ker.shape[0]}x{ker.shape[1]}"]
+    if not np.isfinite(ker).all():
+        return ["the kernel holds NaN or infinite values"]
+    scale = float(np.abs(ker).sum())
+    if scale == 0:
+        return ["the kernel is all zeros: it responds to nothing"]
+    problems = []
+    tol = 1e-9 * scale
+    for label, image in _edge_test_images().items():
+        response = correlate2d(image, ker)
+        peak = float(np.abs(response).max())
+        if "horizontal" not in label:
+            if peak > tol:
+                problems.append(f"it responds to a {label} image (max |response| {peak:.3g}); "
+                                "it should ignore left-to-right changes")
+            continue
+        contrast = float(np.ptp(image))
+        if peak < 0.1 * scale * contrast / ker.shape[0]:
+            problems.append(f"it barely responds to a {label} (max |response| {peak:.3g})")
+            continue
+        kh = ker.shape[0]
+        edge = _EDGE_SIZE // 2
+        straddling = np.arange(edge - kh + 1, edge)  # window rows that cover both sides
+        strongest = int(np.argmax(np.abs(response).max(axis=1)))
+        if strongest not in straddling:
+            problems.append(f"on a {label} its strongest response is away from the step "
+                            f"(output row {strongest})")
+    return problems
+
+
+# ------------------------------------------------------------- kernel learning
+
+
+class KernelFit(NamedTuple):
+    """The result of :func:`fit_kernel`."""
+
+    kernel: np.ndarray  # (kh, kw) after the last step
+    losses: np.ndarray  # (steps,) the loss before each step
+    snapshots: np.ndarray  # (steps + 1, kh, kw) the kernel before each step, and the final one
+
+
+def _kernel_data(
+    func: str, inputs: object, outputs: object, kernel_size: object, steps: object, lr: object
+) -> tuple[np.ndarray, np.ndarray, tuple[int, int], int, float]:
+    x = as_float_array(func, "inputs", inputs).astype(np.float64)
+    y = as_float_array(func, "outputs", outputs).astype(np.float64)
+    check_ndim(func, "inputs", x, ["(N, H, W)"])
+    check_ndim(func, "outputs", y, ["(N, H', W')"])
+    kh, kw = int_tuple(func, "kernel_size", kernel_size, 2, minimum=1)
+    expected = (x.shape[0], x.shape[1] - kh + 1, x.shape[2] - kw + 1)
+    if min(expected) < 1 or y.shape != expected:
+        raise ValueError(
+            f"{func}: outputs must have shape (N, H - kh + 1, W - kw + 1) = {expected} for "
+            f"inputs {x.shape} and kernel_size {(kh, kw)}, got {y.shape}"
+        )
+    if isinstance(steps, bool) or not isinstance(steps, Integral) or steps < 0:
+        raise ValueError(f"{func}: steps must be an int >= 0, got {steps!r}")
+    if isinstance(lr, bool) or not isinstance(lr, Real) or not 0 < lr < np.inf:
+        raise ValueError(f"{func}: lr must be a positive number, got {lr!r}")
+    return x, y, (kh, kw), int(steps), float(lr)
+
+
+def fit_kernel(
+    inputs: object, outputs: object, kernel_size: object, steps: int, lr: float
+) -> KernelFit:
+    """Gradient descent on a kernel so that correlating ``inputs`` with it gives ``outputs``.
+
+    The kernel starts at zero.  Each step computes the loss, the mean over all
+    N * H' * W' entries of (inputs correlated with the kernel - outputs) squared,
+    gets its gradient from torch autograd and moves the kernel by ``-lr`` times it.
+
+    inputs: (N, H, W), outputs: (N, H - kh + 1, W - kw + 1), kernel_size: int or
+    (kh, kw) -> KernelFit(kernel (kh, kw), losses (steps,), snapshots (steps + 1, kh, kw)).
+    """
+    import torch
+
+    x, y, (kh, kw), steps, lr = _kernel_data("fit_kernel", inputs, outputs, kernel_size,
+                                             steps, lr)
+    xt, yt = torch.from_numpy(x), torch.from_numpy(y)
+    oh, ow = y.shape[1:]
+    kernel = torch.zeros((kh, kw), dtype=torch.float64, requires_grad=True)
+    losses = np.empty(steps)
+    snapshots = np.empty((steps + 1, kh, kw))
+    for step in range(steps):
+        snapshots[step] = kernel.detach().numpy()
+        # The correlation as a weighted sum of shifted views, one per kernel entry.
+        pred = sum(kernel[m, n] * xt[:, m : m + oh, n : n + ow]
+                   for m in range(kh) for n in range(kw))
+        loss = ((pred - yt) ** 2).mean()
+        losses[step] = loss.item()
+        loss.backward()
+        with torch.no_grad():
+            kernel -= lr * kernel.grad
+        kernel.grad.zero_()
+    snapshots[steps] = kernel.detach().numpy()
+    return KernelFit(snapshots[steps].copy(), losses, snapshots)
+
+
+def learn_kernel(
+    inputs: object, outputs: object, kernel_size: object, steps: int, lr: float
+) -> np.ndarray:
+    """The kernel :func:`fit_kernel` ends with (zero start, mean squared error, plain GD).
+
+    inputs: (N, H, W), outputs: (N, H - kh + 1, W - kw + 1) -> kernel (kh, kw) float64.
+    """
+    return fit_kernel(inputs, outputs, kernel_size, steps, lr).kernel
+
+
+def gabor_kernel(
+    size: int, theta: float, wavelength: float, sigma: float, phase: float = 0.0
+) -> np.ndarray:
+    """A Gabor filter: a cosine grating under a Gaussian window, zero mean.
+
+    The grating's stripes run at angle ``theta`` (radians) from the vertical, so
+    ``theta = 0`` finds vertical stripes / edges.  size: odd side, wavelength and
+    sigma in pixels -> (size, size) float64 whose entries sum to 0.
+    """
+    if isinstance(size, bool) or not isinstance(size, Integral) or size < 1 or size % 2 == 0:
+        raise ValueError(f"gabor_kernel: size must be a positive odd int, got {size!r}")
+    if not (wavelength > 0 and sigma > 0):
+        raise ValueError("gabor_kernel: wavelength and sigma must be positive")
+    r = (size - 1) / 2
+    yy, xx = np.mgrid[-r : r + 1, -r : r + 1]
+    across = xx * np.cos(theta) + yy * np.sin(theta)  # distance across the stripes
+    envelope = np.exp(-(xx**2 + yy**2) / (2 * sigma**2))
+    g = envelope * np.cos(2 * np.pi * across / wavelength + phase)
+    return g - envelope * (g.sum() / envelope.sum())

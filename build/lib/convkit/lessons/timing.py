@@ -1,0 +1,236 @@
+"""How much faster is im2col than loops, and how close does it get to torch? (ch07)
+
+:func:`time_conv_methods` runs the same convolutions three ways, checks that the
+three agree, and times them: the formula as loops (:func:`convkit.conv2d_naive`),
+im2col + one matrix product (:func:`convkit.conv2d`) and torch's
+``torch.nn.functional.conv2d``. :func:`plot_conv_timings` draws the result as a
+bar chart on a log scale, labelled with each method's speed-up over the loops.
+The default cases are small, so the whole measurement takes about a second or two.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from matplotlib.figure import Figure
+
+from convkit._checks import int_at_least
+from convkit.ops.conv2d import conv2d, conv2d_naive
+from convkit.viz.plots import PALETTE, _figure, _finish, _title
+
+__all__ = [
+    "DEFAULT_CASES",
+    "METHODS",
+    "ConvCase",
+    "TimingRow",
+    "plot_conv_timings",
+    "time_conv_methods",
+]
+
+#: Method key -> the label the chart uses.
+METHODS = {
+    "loops": "loops (conv2d_naive)",
+    "im2col": "im2col (convkit.conv2d)",
+    "torch": "torch F.conv2d",
+}
+_COLORS = {"loops": PALETTE["muted"], "im2col": PALETTE["input"], "torch": PALETTE["kernel"]}
+
+
+@dataclass(frozen=True)
+class ConvCase:
+    """One convolution to time: x (batch, in_channels, size, size) and a
+    (out_channels, in_channels, kernel, kernel) weight with a bias."""
+
+    name: str
+    batch: int
+    in_channels: int
+    size: int
+    out_channels: int
+    kernel: int
+    padding: int = 0
+    stride: int = 1
+
+    @property
+    def out_size(self) -> int:
+        """Height (= width) of the output."""
+        return (self.size + 2 * self.padding - self.kernel) // self.stride + 1
+
+    @property
+    def macs(self) -> int:
+        """Multiply-adds of the convolution: N * C_out * H_out * W_out * C_in * k * k."""
+        return self.batch * self.out_channels * self.out_size**2 * self.in_channels * self.kernel**2
+
+
+#: Small enough for the loops to finish in well under a second in total.
+DEFAULT_CASES = (
+    ConvCase("8x8 image, 3x3 kernel", 1, 1, 8, 1, 3),
+    ConvCase("3x16x16 -> 8 maps, 3x3", 1, 3, 16, 8, 3),
+    ConvCase("16x14x14 -> 16 maps, 3x3, pad 1", 1, 16, 14, 16, 3, padding=1),
+)
+
+
+@dataclass(frozen=True)
+class TimingRow:
+    """The median seconds of one method on one case, and its speed-up over the loops
+    (loops' seconds / this method's seconds; 1.0 for the loops themselves)."""
+
+    case: str
+    method: str
+    seconds: float
+    macs: int
+    speedup: float
+
+    @property
+    def label(self) -> str:
+        """The method's chart label, e.g. "im2col (convkit.conv2d)"."""
+        return METHODS[self.method]
+
+
+def _median_seconds(fn: Callable[[], object], repeats: int, budget: float) -> float:
+    """Median wall-clock seconds of ``fn()`` over up to ``repeats`` runs, stopping early
+    once ``budget`` seconds are spent (at least one run)."""
+    times: list[float] = []
+    spent = 0.0
+    while len(times) < repeats and (not times or spent < budget):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+        spent += times[-1]
+    return statistics.median(times)
+
+
+def time_conv_methods(
+    cases: Sequence[ConvCase] = DEFAULT_CASES,
+    repeats: int = 5,
+    *,
+    threads: int = 1,
+    seed: int = 0,
+    loop_budget: float = 0.25,
+) -> list[TimingRow]:
+    """Time loops vs im2col vs torch on each case (float32; the results are checked to agree).
+
+    Args:
+        cases: the convolutions to time (:class:`ConvCase`).
+        repeats: runs per method (the median is reported); the slow loops stop
+            repeating once they have used ``loop_budget`` seconds on a case.
+        threads: threads for numpy's BLAS and for torch while timing (both restored).
+        seed: seed of the random inputs.
+
+    Returns:
+        Three :class:`TimingRow` per case, in the order loops, im2col, torch.
+
+    Raises:
+        ValueError: no cases, a bad case, or the three methods disagree.
+    """
+    import torch
+    from threadpoolctl import threadpool_limits
+
+    from convkit.nn.torch_state import torch_threads
+
+    func = "time_conv_methods"
+    repeats = int_at_least(func, "repeats", repeats, 1)
+    threads = int_at_least(func, "threads", threads, 1)
+    cases = list(cases)
+    if not cases:
+        raise ValueError(f"{func}: no cases to time")
+    for case in cases:
+        if not isinstance(case, ConvCase):
+            raise TypeError(f"{func}: cases must be ConvCase objects, got {type(case).__name__}")
+        if case.out_size < 1:
+            raise ValueError(f"{func}: the kernel does not fit in case {case.name!r}")
+
+    rng = np.random.default_rng(seed)
+    rows: list[TimingRow] = []
+    with torch_threads(threads), threadpool_limits(limits=threads), torch.no_grad():
+        for case in cases:
+            rows += _time_case(case, repeats, rng, loop_budget)
+    return rows
+
+
+def _time_case(
+    case: ConvCase, repeats: int, rng: np.random.Generator, loop_budget: float
+) -> list[TimingRow]:
+    import torch
+    import torch.nn.functional as F
+
+    x = rng.standard_normal((case.batch, case.in_channels, case.size, case.size), np.float32)
+    w = rng.standard_normal(
+        (case.out_channels, case.in_channels, case.kernel, case.kernel), np.float32
+    )
+    b = rng.standard_normal(case.out_channels, np.float32)
+    tx, tw, tb = map(torch.from_numpy, (x, w, b))
+    kwargs = {"stride": case.stride, "padding": case.padding}
+    methods = {
+        "loops": lambda: conv2d_naive(x, w, b, **kwargs),
+        "im2col": lambda: conv2d(x, w, b, **kwargs),
+        "torch": lambda: F.conv2d(tx, tw, tb, **kwargs),
+    }
+    want = F.conv2d(tx, tw, tb, **kwargs).numpy()
+    for key in ("loops", "im2col"):
+        got = methods[key]()
+        if not np.allclose(got, want, rtol=1e-3, atol=1e-3):
+            raise ValueError(f"time_conv_methods: {key} disagrees with torch on {case.name!r}")
+    methods["im2col"]()  # warm again after the loops ran: scratch buffers, caches
+    seconds = {
+        "loops": _median_seconds(methods["loops"], repeats, loop_budget),
+        "im2col": _median_seconds(methods["im2col"], repeats, float("inf")),
+        "torch": _median_seconds(methods["torch"], repeats, float("inf")),
+    }
+    return [
+        TimingRow(case.name, key, s, case.macs, seconds["loops"] / s) for key, s in seconds.items()
+    ]
+
+
+def plot_conv_timings(rows: Sequence[TimingRow], *, title: str | None = None) -> Figure:
+    """Grouped bars: seconds per method (log scale) for each case, each bar labelled with
+    its speed-up over the loops ("×120"; the loops are ×1.0).
+
+    rows: from :func:`time_conv_methods` -> the Figure (closed in pyplot, shown once).
+    """
+    rows = list(rows)
+    if not rows:
+        raise ValueError("plot_conv_timings: no rows to plot")
+    if not all(isinstance(r, TimingRow) for r in rows):
+        raise TypeError("plot_conv_timings: rows must be TimingRow objects (time_conv_methods)")
+    cases = list(dict.fromkeys(r.case for r in rows))
+    methods = [m for m in METHODS if any(r.method == m for r in rows)]
+    by_key = {(r.case, r.method): r for r in rows}
+    fig, ax, owned = _figure(None, (2.6 * len(cases) + 2.0, 4.0))
+    width = 0.8 / len(methods)
+    for j, method in enumerate(methods):
+        placed = [
+            (i + (j - (len(methods) - 1) / 2) * width, by_key[(case, method)])
+            for i, case in enumerate(cases)
+            if (case, method) in by_key
+        ]
+        bars = ax.bar(
+            [x for x, _ in placed],
+            [row.seconds for _, row in placed],
+            width=width * 0.95,
+            color=_COLORS[method],
+            label=METHODS[method],
+        )
+        for bar, (x, row) in zip(bars, placed, strict=True):
+            text = f"×{row.speedup:,.0f}" if row.speedup >= 10 else f"×{row.speedup:.1f}"
+            ax.annotate(
+                text,
+                (x, bar.get_height()),
+                xytext=(0, 3),
+                textcoords="offset points",
+                ha="center",
+                va="bottom",
+                fontsize=8,
+            )
+    ax.set_yscale("log")
+    seconds = [r.seconds for r in rows]
+    ax.set_ylim(min(seconds) / 3, max(seconds) * 8)
+    ax.set_xticks(range(len(cases)), cases, fontsize=9)
+    ax.set_ylabel("seconds per call (log scale)")
+    ax.legend(frameon=False, fontsize=9, loc="upper left")
+    ax.spines[["top", "right"]].set_visible(False)
+    _title(ax, title)
+    return _finish(fig, owned)

@@ -1,0 +1,16 @@
+"""The reference operations, numpy only (chapters 1-7).
+
+Each follows ``torch.nn.functional`` for names, argument order, shapes and
+semantics; float32 in gives float32 out, float64 gives float64, integers and
+lists give float64.
+
+- :mod:`~convkit.ops.padding`: ``pad2d``.
+- :mod:`~convkit.ops.correlation`: ``correlate2d``, ``convolve2d`` (one image, one kernel).
+- :mod:`~convkit.ops.conv1d`, :mod:`~convkit.ops.conv2d`: convolution layers
+  (``conv2d_naive``: the formula as loops; ``conv2d``: im2col + one matrix product).
+- :mod:`~convkit.ops.im2col`: ``im2col`` (torch's ``unfold``) and the window views.
+- :mod:`~convkit.ops.conv_backward`: ``conv2d_backward``.
+- :mod:`~convkit.ops.conv_cached`: the training path's convolution that keeps its columns.
+- :mod:`~convkit.ops.pooling`: max, average and global pooling, and max pooling's backward.
+- :mod:`~convkit.ops.shift`: ``shift2d``, whole-pixel shifts.
+"""

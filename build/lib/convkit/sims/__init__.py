@@ -1,0 +1,52 @@
+"""Interactive simulations for the book.
+
+anywidget widgets: live in JupyterLab, embedded (state and ES module) in the static HTML.
+
+- ``ConnectivitySim`` (ch00): fully-connected vs convolutional connectivity.
+- ``Slide1DSim``, ``Slide2DSim`` (ch01): a kernel sliding step by step.
+- ``KernelPlayground`` (ch02): preset or typed kernels and their feature map.
+- ``StridePaddingSim`` (ch03): stride and padding sliders, the padded border shown.
+- ``PoolingSim`` (ch04): max / average pooling of a small grid, windows coloured.
+- ``OutputSizeCalculator`` (ch05): the output-size formula with the reader's numbers.
+- ``ArchitectureSim`` (ch06): a ConvNet layer by layer, spatial size against depth.
+- ``ConvExplorerSim`` (ch07): kernel, stride and padding at once; products, sum, output.
+- ``SkipConnectionSim`` (ch08): a deep stack with the shortcut on or off, gradient per block.
+- ``PatchGridSim`` (ch09): an image cut into patches for a chosen patch size.
+
+Adding a simulation: write ``<name>.js`` here (an ES module exporting
+``default { render }``; it may use the helpers of ``_common.js`` -- ``h``, ``fmt``,
+``stepper``, ``setTrait``, ``typesetMath`` -- and the classes of ``sims.css``), and a
+``SimWidget`` subclass with ``_sim_name = "<name>"`` and its state as synced
+traitlets.  The module computes what it shows in JavaScript, so mark every number a
+test should compare with convkit with ``data-value`` (and a ``data-role``), put
+``data-sim="<name>"`` on the root element, and add a browser test in
+``tests/book/test_sims.py``.  Never use ``ipywidgets.interact`` for anything a reader
+must use in the static book: it only shows a frozen snapshot there.
+"""
+
+from convkit.sims._base import SimWidget
+from convkit.sims.architecture import ArchitectureSim
+from convkit.sims.connectivity import ConnectivitySim
+from convkit.sims.explorer import ConvExplorerSim
+from convkit.sims.kernel_playground import KernelPlayground
+from convkit.sims.output_size import OutputSizeCalculator
+from convkit.sims.patches import PatchGridSim
+from convkit.sims.pooling import PoolingSim
+from convkit.sims.skip import SkipConnectionSim
+from convkit.sims.sliding import Slide1DSim, Slide2DSim
+from convkit.sims.stride_padding import StridePaddingSim
+
+__all__ = [
+    "ArchitectureSim",
+    "ConnectivitySim",
+    "ConvExplorerSim",
+    "KernelPlayground",
+    "OutputSizeCalculator",
+    "PatchGridSim",
+    "PoolingSim",
+    "SimWidget",
+    "SkipConnectionSim",
+    "Slide1DSim",
+    "Slide2DSim",
+    "StridePaddingSim",
+]

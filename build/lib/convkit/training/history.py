@@ -1,0 +1,43 @@
+"""The record of a training run, shared by the torch and the pure-numpy trainers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass
+class History:
+    """Per-epoch measurements of one training run (all lists have one entry per epoch).
+
+    ``seconds`` is the cumulative wall-clock training time at the end of each
+    epoch (evaluation excluded), so ``seconds[-1]`` is the whole run.
+    """
+
+    train_loss: list[float] = field(default_factory=list)
+    train_acc: list[float] = field(default_factory=list)
+    test_acc: list[float] = field(default_factory=list)
+    seconds: list[float] = field(default_factory=list)
+
+    @property
+    def epochs(self) -> int:
+        """How many epochs were recorded."""
+        return len(self.train_loss)
+
+    def record(self, loss: float, train_acc: float, test_acc: float, seconds: float) -> None:
+        """Append one epoch's mean training loss, accuracies (0..1) and cumulative seconds."""
+        self.train_loss.append(float(loss))
+        self.train_acc.append(float(train_acc))
+        self.test_acc.append(float(test_acc))
+        self.seconds.append(float(seconds))
+
+    @property
+    def best_test_acc(self) -> float:
+        """The best test accuracy seen (0 when nothing was recorded)."""
+        return max(self.test_acc, default=0.0)
+
+    def seconds_to_reach(self, accuracy: float) -> float | None:
+        """Training seconds until the test accuracy first reached ``accuracy`` (None: never)."""
+        for acc, sec in zip(self.test_acc, self.seconds, strict=True):
+            if acc >= accuracy:
+                return sec
+        return None

@@ -1,0 +1,1 @@
+"""Figures in the course style (matplotlib only): grids, charts, training plots."""
