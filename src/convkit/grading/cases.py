@@ -32,6 +32,7 @@ from typing import Any
 import numpy as np
 from numpy.random import Generator, default_rng  # bound now: the notebook cannot swap them
 
+from convkit._checks import window_output_size
 from convkit.grading import _rules
 from convkit.grading.errors import GradingFailure
 
@@ -344,7 +345,8 @@ def _shape_trace(rng: np.random.Generator, pool: bool = True) -> Case:
         span = d * (k - 1) + 1
         if span > min(h, w) + 2 * p:
             break  # the stack ends before a layer whose window would not fit
-        h, w = (h + 2 * p - span) // s + 1, (w + 2 * p - span) // s + 1
+        h = window_output_size("shape_trace", "height", h, k, s, p, p, d)
+        w = window_output_size("shape_trace", "width", w, k, s, p, p, d)
         layers.append(spec)
     return (start, layers or [("conv", _int(rng, 1, 8), 1)]), {}
 
@@ -441,10 +443,14 @@ def _run_layer(layer: Any, x: Any) -> Any:
 
 
 def conv_module_forward(cls: Any) -> Callable:
-    """The forward pass of the student's conv module class ``cls`` as a function with
-    conv2d's arguments, for :func:`check_function` against ``convkit.conv2d``:
-    (x (N, C_in, H, W), weight (C_out, C_in, kh, kw), bias (C_out,) or None, stride,
-    padding) -> out (N, C_out, H_out, W_out) as a float64 ndarray."""
+    """The forward pass of the student's conv module class ``cls`` as a function.
+
+    x: (N, C_in, H, W), weight: (C_out, C_in, kh, kw) -> (N, C_out, H_out, W_out) float64.
+
+    The returned function takes conv2d's arguments (x, weight, bias (C_out,) or None,
+    stride, padding), for :func:`check_function` against ``convkit.conv2d``, and
+    returns a float64 ndarray.
+    """
 
     def forward(x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None = None,
                 stride: Any = 1, padding: Any = 0) -> np.ndarray:
@@ -458,11 +464,15 @@ def conv_module_forward(cls: Any) -> Callable:
 
 
 def conv_module_gradients(cls: Any) -> Callable:
-    """The backward pass of the student's conv module class ``cls`` as a function with
-    conv2d_backward's arguments, for :func:`check_function` against
-    ``convkit.conv2d_backward``: (grad_out (N, C_out, H_out, W_out), x (N, C_in, H, W),
-    weight (C_out, C_in, kh, kw), stride, padding) -> (grad_x, grad_weight, grad_bias),
-    the gradients autograd finds through the student's forward pass (a layer with bias)."""
+    """The backward pass of the student's conv module class ``cls`` as a function.
+
+    grad_out: (N, C_out, H_out, W_out), x, weight -> (grad_x, grad_weight, grad_bias).
+
+    The returned function takes conv2d_backward's arguments (grad_out, x (N, C_in, H, W),
+    weight (C_out, C_in, kh, kw), stride, padding), for :func:`check_function` against
+    ``convkit.conv2d_backward``, and returns the gradients autograd finds through the
+    student's forward pass (a layer with bias).
+    """
 
     def gradients(grad_out: np.ndarray, x: np.ndarray, weight: np.ndarray, stride: Any = 1,
                   padding: Any = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -531,11 +541,15 @@ def _python_steps(fn: Callable, args: tuple, kwargs: dict) -> tuple[Any, int]:
 
 def check_no_position_loops(student_fn: Any, reference_fn: Callable, *, n: int = 3,
                             seed: int = 0, name: str = "conv2d") -> None:
-    """Fail unless ``student_fn`` (conv2d's arguments) gives ``reference_fn``'s results on
-    ``n`` random small/large image pairs while running about as many Python steps on a
-    large image (thousands of output positions) as on a small one (nine): no Python loop
-    over output positions, rows or columns (loops over the kernel, batch or channels are
-    fine)."""
+    """Fail unless ``student_fn`` matches ``reference_fn`` without a loop over positions.
+
+    student_fn, reference_fn: conv2d's arguments -> (N, C_out, H_out, W_out).
+
+    ``student_fn`` must give ``reference_fn``'s results on ``n`` random small/large
+    image pairs while running about as many Python steps on a large image (thousands
+    of output positions) as on a small one (nine): no Python loop over output
+    positions, rows or columns (loops over the kernel, batch or channels are fine).
+    """
     from convkit.grading.compare import _compare, _to_plain, describe_call, student_call
 
     rng = default_rng(seed)
@@ -626,16 +640,14 @@ def random_cases(
 ) -> list[Case]:
     """``n`` reproducible ``(args, kwargs)`` cases for the function ``kind``.
 
-    Args:
-        kind: a name from :data:`GENERATORS` (the convkit function the cases are
-            for) or a callable ``(rng, **options) -> (args, kwargs)``.
-        n: number of cases.
-        seed: seed of ``numpy.random.default_rng``; fixed per hidden test.
-        options: passed to the generator, e.g. ``single_channel=True`` or
-            ``bias=False`` for ``conv2d``, ``stride=False`` for ``conv1d_matrix``.
+    -> a list of ``n`` pairs ``(args tuple, kwargs dict)``.
 
-    Returns:
-        A list of ``n`` pairs ``(args tuple, kwargs dict)``.
+    kind: a name from :data:`GENERATORS` (the convkit function the cases are for)
+    or a callable ``(rng, **options) -> (args, kwargs)``.
+    n: number of cases.
+    seed: seed of ``numpy.random.default_rng``; fixed per hidden test.
+    options: passed to the generator, e.g. ``single_channel=True`` or ``bias=False``
+    for ``conv2d``, ``stride=False`` for ``conv1d_matrix``.
     """
     if isinstance(kind, str):
         if kind not in GENERATORS:

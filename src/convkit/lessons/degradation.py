@@ -1,4 +1,5 @@
-"""The degradation problem in miniature: a deep plain stack vs the same stack with skips.
+"""The degradation problem in miniature (chapter 8): a deep plain stack vs the same stack
+with skips, and (chapter 6) how the activation function decides which layers get a gradient.
 
 He et al. (2015) observed that adding layers to a plain network can make it
 fit its TRAINING data worse, which more capacity alone cannot explain; the
@@ -11,16 +12,22 @@ a few seconds:
   dense layers of ``width`` units grouped in pairs, a head), with or without a
   shortcut around each pair. With the same seed both get identical weights, so
   the shortcut is the only difference.
-- :func:`gradient_norms_per_layer`: how much gradient each layer receives at
-  initialisation. In the plain stack the signal has to pass through every
-  layer's Jacobian on its way back and shrinks at each one; the shortcut gives
-  it a path that skips them.
+- :func:`weight_gradient_norms`: the norm of the gradient each layer's WEIGHTS
+  receive for one batch, at initialisation. In the plain stack the signal has to
+  pass through every layer's Jacobian on its way back and shrinks at each one;
+  the shortcut gives it a path that skips them.
 - :func:`train_briefly`: full-batch SGD; the deep plain stack stays at chance
   while the residual stack (and a shallow plain one) learn.
-- :func:`run_degradation_experiment`: everything above in one call, with
-  :func:`plot_gradient_norms` and :func:`plot_training_losses` for the figures.
+- :func:`run_degradation_experiment`: everything above in one call; its figures
+  are drawn by :mod:`convkit.viz.degradation`.
+- :func:`activation_gradient_norms` (chapter 6): the norm of the gradient of each
+  layer's OUTPUT (its activations) in a bias-free dense stack, for a chosen
+  activation function and initialisation: sigmoid lets it vanish, ReLU with He
+  initialisation keeps it.
 
-All layers use PyTorch's default initialisation (what ``nn.Linear`` gives you).
+The stacks use PyTorch's default initialisation (what ``nn.Linear`` gives you).
+Not to be confused with :func:`convkit.sims.skip.idealised_gradient_scale`, which
+measures no network: it is the factor by which an idealised block scales a gradient.
 """
 
 from __future__ import annotations
@@ -33,27 +40,22 @@ from typing import NamedTuple
 import numpy as np
 import torch
 import torch.nn.functional as F
-from matplotlib.axes import Axes
-from matplotlib.figure import Figure
 from torch import nn
 
 from convkit._checks import int_at_least
 from convkit.nn.torch_state import torch_threads
-from convkit.viz.plots import PALETTE, TAP_COLORS, _figure, _finish, _title
 
 __all__ = [
     "DeepStack",
     "DegradationResult",
     "activation_gradient_norms",
-    "gradient_norms_per_layer",
     "plain_stack",
-    "plot_gradient_norms",
-    "plot_training_losses",
     "residual_stack",
     "run_degradation_experiment",
     "spirals",
     "train_briefly",
     "training_accuracy",
+    "weight_gradient_norms",
 ]
 
 
@@ -62,12 +64,11 @@ def spirals(
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Points on ``classes`` interleaved spiral arms in the plane, one arm per class.
 
-    Arm ``c`` has radius r from 0.05 to 1 and angle ``4 r + 2 pi c / classes``
-    plus Gaussian noise of std ``noise`` (radians). Deterministic for a given ``seed``.
+    -> (x: (n_per_class * classes, 2) float32, y: (n_per_class * classes,) int64 labels).
 
-    Returns:
-        ``x``: ``(n_per_class * classes, 2)`` float32; ``y``: ``(n_per_class * classes,)``
-        int64 class labels, arms in order.
+    Arm ``c`` has radius r from 0.05 to 1 and angle ``4 r + 2 pi c / classes``
+    plus Gaussian noise of std ``noise`` (radians). The arms come in order in ``x``
+    and ``y``. Deterministic for a given ``seed``.
     """
     n = int_at_least("spirals", "n_per_class", n_per_class, 2)
     k = int_at_least("spirals", "classes", classes, 2)
@@ -88,12 +89,12 @@ def spirals(
 class DeepStack(nn.Module):
     """``stem`` -> ``depth`` dense layers in pairs -> ``head``, with or without shortcuts.
 
+    x: (N, in_features) -> (N, num_classes) logits.
+
     Each pair of layers ``(a, b)`` computes ``f(h) = b(relu(a(h)))``. Plain:
     ``h <- relu(f(h))``. Residual: ``h <- relu(h + f(h))`` (ResNet's basic block,
     with dense layers instead of convolutions and no batch norm). The stem is
     ``relu(Linear(in_features, width))``, the head ``Linear(width, num_classes)``.
-
-    Shape: ``(N, in_features) -> (N, num_classes)`` logits.
     """
 
     def __init__(
@@ -110,6 +111,10 @@ class DeepStack(nn.Module):
         self.head = nn.Linear(width, int_at_least("DeepStack", "num_classes", num_classes, 2))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """The logits: stem, the pairs (with or without shortcuts), head.
+
+        x: (N, in_features) -> (N, num_classes).
+        """
         h = torch.relu(self.stem(x))
         for first, second in zip(self.layers[0::2], self.layers[1::2], strict=True):
             f = second(torch.relu(first(h)))
@@ -117,6 +122,7 @@ class DeepStack(nn.Module):
         return self.head(h)
 
     def extra_repr(self) -> str:
+        """The settings shown in ``repr(model)``: depth, width and residual."""
         return f"depth={self.depth}, width={self.width}, residual={self.residual}"
 
 
@@ -134,8 +140,10 @@ def plain_stack(
 ) -> DeepStack:
     """A :class:`DeepStack` WITHOUT shortcuts: ``depth`` (even) dense+ReLU layers of ``width``.
 
+    The model: (N, in_features) -> (N, num_classes).
+
     ``seed`` fixes the initial weights; the same seed gives :func:`residual_stack`
-    identical weights. Input ``(N, in_features)``, output ``(N, num_classes)``.
+    identical weights.
     """
     return _seeded_stack(depth, width, False, in_features, num_classes, seed)
 
@@ -145,33 +153,31 @@ def residual_stack(
 ) -> DeepStack:
     """The same layers as :func:`plain_stack`, with an identity shortcut around each pair.
 
-    Input ``(N, in_features)``, output ``(N, num_classes)``.
+    The model: (N, in_features) -> (N, num_classes).
     """
     return _seeded_stack(depth, width, True, in_features, num_classes, seed)
 
 
-def gradient_norms_per_layer(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> np.ndarray:
-    """Size of the gradient each layer's weights receive for one batch.
+def weight_gradient_norms(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> np.ndarray:
+    """The norm of the gradient each layer's weight receives for one batch.
 
-    The loss is the mean cross-entropy of ``model(x)`` against ``y``. Gradients are
-    taken with ``torch.autograd.grad``, so the model's ``.grad`` fields and
-    weights are left untouched.
+    x: (N, ...) inputs, y: (N,) int64 labels -> (L,) float64.
 
-    Args:
-        model: any module whose ``Linear`` / ``Conv2d`` layers should be measured.
-        x: a batch of inputs, e.g. ``(N, 2)``; y: ``(N,)`` int64 class labels.
-
-    Returns:
-        ``(L,)`` float64: the Frobenius norm of dLoss/dW for each ``Linear`` or
-        ``Conv2d`` weight, in the order the layers are registered (input to
-        output for :class:`DeepStack`: stem, layers 1..depth, head).
+    Entry l is ``‖dLoss/dW‖`` (Frobenius norm) of the weight of the l-th of the
+    model's L ``Linear`` / ``Conv2d`` layers, in the order they are registered (for
+    :class:`DeepStack`: stem, layers 1..depth, head). Biases are not measured. The
+    loss is the mean cross-entropy of ``model(x)`` against ``y``; the gradients come
+    from ``torch.autograd.grad``, so the model's weights and ``.grad`` fields are
+    left untouched. Raises ValueError when the model has no such layer or ``y`` is
+    not (N,).
     """
+    func = "weight_gradient_norms"
     weights = [m.weight for m in model.modules() if isinstance(m, nn.Linear | nn.Conv2d)]
     if not weights:
-        raise ValueError("gradient_norms_per_layer: the model has no Linear or Conv2d layer")
+        raise ValueError(f"{func}: the model has no Linear or Conv2d layer")
     if y.dim() != 1 or y.shape[0] != x.shape[0]:
         raise ValueError(
-            f"gradient_norms_per_layer: y must be (N,) labels for x of shape {tuple(x.shape)}, "
+            f"{func}: y must be (N,) labels for x of shape {tuple(x.shape)}, "
             f"got {tuple(y.shape)}"
         )
     loss = F.cross_entropy(model(x), y)
@@ -186,12 +192,15 @@ def activation_gradient_norms(
     width: int = 64,
     seed: int = 0,
 ) -> np.ndarray:
-    """|dL/dh_l| for the output h_l of every layer l = 1..depth of a bias-free dense stack
-    h_l = activation(h_{l-1} W_l^T) on 256 seeded Gaussian inputs (float64), with
-    L = mean(h_depth^2): how much gradient each layer receives.
+    """The norm of the gradient of each layer's output (activations) in a dense stack.
 
-    init(weight, generator=...) fills each (width, width) weight in place (e.g.
-    ``nn.init.xavier_normal_``) -> (depth,) norms, layer 1 (closest to the input) first.
+    -> (depth,) float64: ``‖dL/dh_l‖`` (Frobenius norm over the batch), layer 1 first.
+
+    Entry l says how much gradient reaches layer l's output; layer 1 is the closest
+    to the input. The stack is bias-free, ``h_l = activation(h_{l-1} W_l^T)`` for
+    l = 1..depth, on 256 seeded Gaussian inputs h_0: (256, width) float64, with the
+    loss ``L = mean(h_depth ** 2)``. ``init(weight, generator=...)`` fills each
+    (width, width) weight in place (e.g. ``nn.init.xavier_normal_``).
     """
     func = "activation_gradient_norms"
     depth = int_at_least(func, "depth", depth, 1)
@@ -221,12 +230,11 @@ def train_briefly(
 ) -> np.ndarray:
     """Full-batch SGD with momentum on ``(x, y)`` for ``steps`` steps; trains ``model`` in place.
 
-    Args:
-        model: maps ``(N, ...)`` inputs to ``(N, classes)`` logits.
-        x, y: the whole training set; y ``(N,)`` int64 labels.
+    x: (N, ...), y: (N,) int64 labels -> (steps,) float64.
 
-    Returns:
-        ``(steps,)`` float64: the training loss (mean cross-entropy) before each step.
+    The result is the training loss (mean cross-entropy) before each step.
+    ``x, y`` is the whole training set; ``model`` maps ``(N, ...)`` inputs to
+    ``(N, classes)`` logits.
     """
     n_steps = int_at_least("train_briefly", "steps", steps, 1)
     if not lr > 0:
@@ -244,7 +252,10 @@ def train_briefly(
 
 
 def training_accuracy(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> float:
-    """Fraction (0..1) of ``x`` whose largest logit is the label ``y``."""
+    """The fraction (0..1) of ``x`` whose largest logit is ``y``.
+
+    x: (N, ...), y: (N,) labels -> float.
+    """
     with torch.no_grad():
         return float((model(x).argmax(dim=1) == y).float().mean())
 
@@ -252,15 +263,15 @@ def training_accuracy(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> flo
 class DegradationResult(NamedTuple):
     """What :func:`run_degradation_experiment` measured.
 
-    Attributes:
-        gradient_norms: label -> ``(depth + 2,)`` per-layer gradient norms at initialisation.
-        losses: label -> ``(steps,)`` training loss per step.
-        train_accuracy: label -> training accuracy (0..1) after training.
-        labels: the three labels, in order: shallow plain, deep plain, deep residual.
-        seconds: wall-clock seconds the whole experiment took.
+    weight_gradient_norms: label -> ``(depth + 2,)`` from :func:`weight_gradient_norms`
+    at initialisation (stem, the stacked layers, head).
+    losses: label -> ``(steps,)`` training loss per step.
+    train_accuracy: label -> training accuracy (0..1) after training.
+    labels: the three labels, in order: shallow plain, deep plain, deep residual.
+    seconds: wall-clock seconds the whole experiment took.
     """
 
-    gradient_norms: dict[str, np.ndarray]
+    weight_gradient_norms: dict[str, np.ndarray]
     losses: dict[str, np.ndarray]
     train_accuracy: dict[str, float]
     labels: tuple[str, str, str]
@@ -277,18 +288,15 @@ def run_degradation_experiment(
     seed: int = 0,
     threads: int | None = 1,
 ) -> DegradationResult:
-    """Gradient norms at initialisation and a short training run for three stacks.
+    """Weight-gradient norms at initialisation and a short training run for three stacks.
+
+    -> :class:`DegradationResult`.
 
     The stacks: plain with ``shallow_depth`` layers, plain with ``depth`` layers,
     residual with ``depth`` layers; all ``width`` units wide, seeded with ``seed``,
     on :func:`spirals` (300 points). With the defaults it takes a few seconds.
-
-    Args:
-        threads: torch threads to use while it runs (restored afterwards); None
-            leaves the setting alone. One thread is fastest for layers this small.
-
-    Returns:
-        A :class:`DegradationResult`.
+    ``threads``: torch threads to use while it runs (restored afterwards); None
+    leaves the setting alone. One thread is fastest for layers this small.
     """
     start = time.perf_counter()
     if threads is not None:
@@ -308,94 +316,7 @@ def run_degradation_experiment(
         norms, losses, accuracy = {}, {}, {}
         for label, build in zip(labels, builders, strict=True):
             model = build()
-            norms[label] = gradient_norms_per_layer(model, x, y)
+            norms[label] = weight_gradient_norms(model, x, y)
             losses[label] = train_briefly(model, x, y, steps=steps, lr=lr)
             accuracy[label] = training_accuracy(model, x, y)
     return DegradationResult(norms, losses, accuracy, labels, time.perf_counter() - start)
-
-
-def _log_axes_chart(
-    series: dict[str, np.ndarray], ax: Axes | None, log: bool, title: str | None
-) -> tuple[Figure, Axes, bool]:
-    if not series:
-        raise ValueError("no series given")
-    fig, ax, owned = _figure(ax, (6.4, 3.6))
-    for k, (label, values) in enumerate(series.items()):
-        arr = np.asarray(values, dtype=np.float64)
-        if arr.ndim != 1 or arr.size == 0:
-            raise ValueError(f"series {label!r} must be a non-empty 1-D array, got {arr.shape}")
-        ax.plot(
-            np.arange(1, arr.size + 1),
-            arr,
-            label=label,
-            color=TAP_COLORS[k % len(TAP_COLORS)],
-            linewidth=2,
-            marker="o" if arr.size <= 60 else None,
-            markersize=3,
-        )
-    if log:
-        ax.set_yscale("log")
-    ax.spines[["top", "right"]].set_visible(False)
-    ax.grid(True, which="major", color=PALETTE["light"])
-    ax.legend(frameon=False)
-    _title(ax, title)
-    return fig, ax, owned
-
-
-def plot_gradient_norms(
-    norms: dict[str, np.ndarray],
-    ax: Axes | None = None,
-    *,
-    title: str | None = "Gradient reaching each layer at initialisation",
-) -> Figure:
-    """Per-layer gradient norms (log scale), layer 1 = the input side.
-
-    Args:
-        norms: label -> ``(L,)`` array from :func:`gradient_norms_per_layer`.
-        ax: axes to draw into; a new (closed) figure is made when None.
-
-    Returns:
-        The figure.
-    """
-    fig, ax, owned = _log_axes_chart(norms, ax, True, title)
-    ax.set_xlabel("layer (1 = next to the input)")
-    ax.set_ylabel("‖dLoss/dW‖ (log scale)")
-    if owned:
-        fig.tight_layout()
-    return _finish(fig, owned)
-
-
-def plot_training_losses(
-    losses: dict[str, np.ndarray],
-    ax: Axes | None = None,
-    *,
-    title: str | None = "Training loss",
-    chance: float | None = None,
-) -> Figure:
-    """Training loss per step for each label; optional dashed line at the chance loss.
-
-    Args:
-        losses: label -> ``(steps,)`` array from :func:`train_briefly`.
-        chance: draw a dashed horizontal line there (e.g. ``log(3)`` for 3 classes).
-
-    Returns:
-        The figure.
-    """
-    fig, ax, owned = _log_axes_chart(losses, ax, False, title)
-    if chance is not None:
-        ax.axhline(chance, color=PALETTE["muted"], linestyle="--", linewidth=1)
-        ax.annotate(
-            "chance",
-            (1.0, chance),
-            xycoords=ax.get_yaxis_transform(),
-            xytext=(-4, 3),
-            textcoords="offset points",
-            ha="right",
-            color=PALETTE["muted"],
-            fontsize=9,
-        )
-    ax.set_xlabel("SGD step")
-    ax.set_ylabel("cross-entropy (training set)")
-    if owned:
-        fig.tight_layout()
-    return _finish(fig, owned)

@@ -60,10 +60,10 @@ def kernel_names() -> list[str]:
 
 
 def named_kernel(name: str) -> np.ndarray:
-    """A new float64 copy of the named kernel, shape ``(3, 3)``.
+    """A new float64 copy of the named kernel.
 
-    Raises:
-        ValueError: ``name`` is not one of :func:`kernel_names`.
+    name: str -> (3, 3) float64.
+    Raises ValueError when ``name`` is not one of :func:`kernel_names`.
     """
     if name not in KERNELS:
         raise ValueError(f"named_kernel: unknown kernel {name!r}; known: {kernel_names()}")
@@ -98,10 +98,10 @@ def apply_filter_bank_loops(image: object, kernels: object) -> np.ndarray:
 def apply_filter_bank(image: object, kernels: object) -> np.ndarray:
     """A bank of K kernels applied to one grey image: a depth-K stack of feature maps.
 
+    image: (H, W), kernels: (K, kh, kw) -> (K, H - kh + 1, W - kw + 1).
+
     Map k is the valid cross-correlation of the image with ``kernels[k]``; the
     whole bank is one convolution with one input channel and K output channels.
-
-    image: (H, W), kernels: (K, kh, kw) -> (K, H - kh + 1, W - kw + 1).
     """
     img, ker = _bank_arrays("apply_filter_bank", image, kernels)
     return conv2d(img[None, None], ker[:, None])[0]
@@ -129,10 +129,13 @@ def _edge_test_images(size: int = _EDGE_SIZE) -> dict[str, np.ndarray]:
 def horizontal_edge_problems(kernel: object) -> list[str]:
     """What stops ``kernel`` from being a horizontal-edge detector (empty list: nothing).
 
+    kernel: (kh, kw) with 2 <= kh <= 7 and 1 <= kw <= 7 -> list of str.
+
     A horizontal-edge detector must (1) give zero response on every image whose
     brightness changes only from left to right (flat, vertical steps, vertical
     stripes, ramps), and (2) respond on horizontal steps (both polarities), most
-    strongly where its window straddles the step.  kernel: (kh, kw), 2 <= kh, kw <= 7.
+    strongly where its window straddles the step. A kernel of another shape, or one
+    that is not finite numbers, is reported in the list rather than raised.
     """
     try:
         ker = np.asarray(kernel, dtype=np.float64)
@@ -208,12 +211,13 @@ def fit_kernel(
 ) -> KernelFit:
     """Gradient descent on a kernel so that correlating ``inputs`` with it gives ``outputs``.
 
+    inputs: (N, H, W), outputs: (N, H - kh + 1, W - kw + 1) -> :class:`KernelFit`.
+
+    The result holds the final kernel (kh, kw), the losses (steps,) and the
+    snapshots (steps + 1, kh, kw). ``kernel_size`` is an int or ``(kh, kw)``.
     The kernel starts at zero.  Each step computes the loss, the mean over all
     N * H' * W' entries of (inputs correlated with the kernel - outputs) squared,
     gets its gradient from torch autograd and moves the kernel by ``-lr`` times it.
-
-    inputs: (N, H, W), outputs: (N, H - kh + 1, W - kw + 1), kernel_size: int or
-    (kh, kw) -> KernelFit(kernel (kh, kw), losses (steps,), snapshots (steps + 1, kh, kw)).
     """
     import torch
 
@@ -254,9 +258,12 @@ def gabor_kernel(
 ) -> np.ndarray:
     """A Gabor filter: a cosine grating under a Gaussian window, zero mean.
 
+    size: int (odd), theta, wavelength, sigma: float -> (size, size) float64 summing to 0.
+
     The grating's stripes run at angle ``theta`` (radians) from the vertical, so
-    ``theta = 0`` finds vertical stripes / edges.  size: odd side, wavelength and
-    sigma in pixels -> (size, size) float64 whose entries sum to 0.
+    ``theta = 0`` finds vertical stripes / edges. ``size`` is the odd side length;
+    ``wavelength`` and ``sigma`` are in pixels (both > 0); ``phase`` shifts the
+    cosine (radians). Raises ValueError for any other size, wavelength or sigma.
     """
     if isinstance(size, bool) or not isinstance(size, Integral) or size < 1 or size % 2 == 0:
         raise ValueError(f"gabor_kernel: size must be a positive odd int, got {size!r}")

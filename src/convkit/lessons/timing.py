@@ -1,11 +1,11 @@
-"""How much faster is im2col than loops, and how close does it get to torch? (ch07)
+"""Timing (chapter 7): how much faster is im2col than loops, and how close does it get to torch?
 
 :func:`time_conv_methods` runs the same convolutions three ways, checks that the
 three agree, and times them: the formula as loops (:func:`convkit.conv2d_naive`),
 im2col + one matrix product (:func:`convkit.conv2d`) and torch's
-``torch.nn.functional.conv2d``. :func:`plot_conv_timings` draws the result as a
-bar chart on a log scale, labelled with each method's speed-up over the loops.
-The default cases are small, so the whole measurement takes about a second or two.
+``torch.nn.functional.conv2d``. :func:`convkit.viz.timing.plot_conv_timings` draws
+the result as a bar chart on a log scale, labelled with each method's speed-up over
+the loops. The default cases are small, so the whole measurement takes a second or two.
 """
 
 from __future__ import annotations
@@ -16,18 +16,16 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from matplotlib.figure import Figure
 
 from convkit._checks import int_at_least
 from convkit.ops.conv2d import conv2d, conv2d_naive
-from convkit.viz.plots import PALETTE, _figure, _finish, _title
+from convkit.shapes import output_size
 
 __all__ = [
     "DEFAULT_CASES",
     "METHODS",
     "ConvCase",
     "TimingRow",
-    "plot_conv_timings",
     "time_conv_methods",
 ]
 
@@ -37,13 +35,17 @@ METHODS = {
     "im2col": "im2col (convkit.conv2d)",
     "torch": "torch F.conv2d",
 }
-_COLORS = {"loops": PALETTE["muted"], "im2col": PALETTE["input"], "torch": PALETTE["kernel"]}
 
 
 @dataclass(frozen=True)
 class ConvCase:
-    """One convolution to time: x (batch, in_channels, size, size) and a
-    (out_channels, in_channels, kernel, kernel) weight with a bias."""
+    """One convolution to time, with a bias.
+
+    x: (N, C_in, size, size), weight: (C_out, C_in, k, k) -> (N, C_out, out_size, out_size).
+
+    N = batch, C_in = in_channels, C_out = out_channels, k = kernel; the bias is
+    (C_out,); ``padding`` and ``stride`` are ints.
+    """
 
     name: str
     batch: int
@@ -56,8 +58,11 @@ class ConvCase:
 
     @property
     def out_size(self) -> int:
-        """Height (= width) of the output."""
-        return (self.size + 2 * self.padding - self.kernel) // self.stride + 1
+        """Height (= width) of the output, by :func:`convkit.output_size`.
+
+        Raises ValueError when the kernel does not fit the padded input.
+        """
+        return output_size(self.size, self.kernel, stride=self.stride, padding=self.padding)
 
     @property
     def macs(self) -> int:
@@ -75,8 +80,10 @@ DEFAULT_CASES = (
 
 @dataclass(frozen=True)
 class TimingRow:
-    """The median seconds of one method on one case, and its speed-up over the loops
-    (loops' seconds / this method's seconds; 1.0 for the loops themselves)."""
+    """The median seconds of one method on one case, and its speed-up over the loops.
+
+    speedup: the loops' seconds / this method's seconds (1.0 for the loops themselves).
+    """
 
     case: str
     method: str
@@ -113,18 +120,16 @@ def time_conv_methods(
 ) -> list[TimingRow]:
     """Time loops vs im2col vs torch on each case (float32; the results are checked to agree).
 
-    Args:
-        cases: the convolutions to time (:class:`ConvCase`).
-        repeats: runs per method (the median is reported); the slow loops stop
-            repeating once they have used ``loop_budget`` seconds on a case.
-        threads: threads for numpy's BLAS and for torch while timing (both restored).
-        seed: seed of the random inputs.
+    -> three :class:`TimingRow` per case, in the order loops, im2col, torch.
 
-    Returns:
-        Three :class:`TimingRow` per case, in the order loops, im2col, torch.
+    cases: the convolutions to time (:class:`ConvCase`).
+    repeats: runs per method (the median is reported); the slow loops stop
+    repeating once they have used ``loop_budget`` seconds on a case.
+    threads: threads for numpy's BLAS and for torch while timing (both restored).
+    seed: seed of the random inputs.
 
-    Raises:
-        ValueError: no cases, a bad case, or the three methods disagree.
+    Raises ValueError for no cases, a bad case, or when the three methods disagree
+    (TypeError for a case that is not a :class:`ConvCase`).
     """
     import torch
     from threadpoolctl import threadpool_limits
@@ -140,8 +145,12 @@ def time_conv_methods(
     for case in cases:
         if not isinstance(case, ConvCase):
             raise TypeError(f"{func}: cases must be ConvCase objects, got {type(case).__name__}")
-        if case.out_size < 1:
-            raise ValueError(f"{func}: the kernel does not fit in case {case.name!r}")
+        try:
+            _ = case.out_size  # output_size refuses a kernel that does not fit
+        except ValueError as err:
+            raise ValueError(
+                f"{func}: the kernel does not fit in case {case.name!r} ({err})"
+            ) from None
 
     rng = np.random.default_rng(seed)
     rows: list[TimingRow] = []
@@ -174,7 +183,7 @@ def _time_case(
         got = methods[key]()
         if not np.allclose(got, want, rtol=1e-3, atol=1e-3):
             raise ValueError(f"time_conv_methods: {key} disagrees with torch on {case.name!r}")
-    methods["im2col"]()  # warm again after the loops ran: scratch buffers, caches
+    methods["im2col"]()  # warm again after the loops: convkit.ops._fastpath.BufferPool, caches
     seconds = {
         "loops": _median_seconds(methods["loops"], repeats, loop_budget),
         "im2col": _median_seconds(methods["im2col"], repeats, float("inf")),
@@ -183,54 +192,3 @@ def _time_case(
     return [
         TimingRow(case.name, key, s, case.macs, seconds["loops"] / s) for key, s in seconds.items()
     ]
-
-
-def plot_conv_timings(rows: Sequence[TimingRow], *, title: str | None = None) -> Figure:
-    """Grouped bars: seconds per method (log scale) for each case, each bar labelled with
-    its speed-up over the loops ("×120"; the loops are ×1.0).
-
-    rows: from :func:`time_conv_methods` -> the Figure (closed in pyplot, shown once).
-    """
-    rows = list(rows)
-    if not rows:
-        raise ValueError("plot_conv_timings: no rows to plot")
-    if not all(isinstance(r, TimingRow) for r in rows):
-        raise TypeError("plot_conv_timings: rows must be TimingRow objects (time_conv_methods)")
-    cases = list(dict.fromkeys(r.case for r in rows))
-    methods = [m for m in METHODS if any(r.method == m for r in rows)]
-    by_key = {(r.case, r.method): r for r in rows}
-    fig, ax, owned = _figure(None, (2.6 * len(cases) + 2.0, 4.0))
-    width = 0.8 / len(methods)
-    for j, method in enumerate(methods):
-        placed = [
-            (i + (j - (len(methods) - 1) / 2) * width, by_key[(case, method)])
-            for i, case in enumerate(cases)
-            if (case, method) in by_key
-        ]
-        bars = ax.bar(
-            [x for x, _ in placed],
-            [row.seconds for _, row in placed],
-            width=width * 0.95,
-            color=_COLORS[method],
-            label=METHODS[method],
-        )
-        for bar, (x, row) in zip(bars, placed, strict=True):
-            text = f"×{row.speedup:,.0f}" if row.speedup >= 10 else f"×{row.speedup:.1f}"
-            ax.annotate(
-                text,
-                (x, bar.get_height()),
-                xytext=(0, 3),
-                textcoords="offset points",
-                ha="center",
-                va="bottom",
-                fontsize=8,
-            )
-    ax.set_yscale("log")
-    seconds = [r.seconds for r in rows]
-    ax.set_ylim(min(seconds) / 3, max(seconds) * 8)
-    ax.set_xticks(range(len(cases)), cases, fontsize=9)
-    ax.set_ylabel("seconds per call (log scale)")
-    ax.legend(frameon=False, fontsize=9, loc="upper left")
-    ax.spines[["top", "right"]].set_visible(False)
-    _title(ax, title)
-    return _finish(fig, owned)

@@ -191,6 +191,22 @@ function fillPaddedInput(grid, padded, rows, cols, P, kernel, r0, c0) {
   }
 }
 
+/** Show window `pos` of a strided walk over a padded input: the window in `imgGrid`, the
+ * output filled up to it, its arithmetic in `math` (after "S(i,j) " + `lead`) and `status`. */
+function showStridedWindow({ imgGrid, outGrid, math, status, padded, output, kernel, S, P, PH, PW, ow, count, pos, lead }) {
+  const [i, j] = [Math.floor(pos / ow), pos % ow];
+  const [r0, c0] = [i * S, j * S];
+  fillPaddedInput(imgGrid, padded, PH, PW, P, kernel, r0, c0);
+  fillOutput(outGrid, output, pos);
+  math.replaceChildren(
+    h("div", {}, [h("span", { class: "ck-y" }, [`S(${i},${j})`]), ` ${lead} row ${i}\u00B7${S} = ${r0}, ` +
+      `column ${j}\u00B7${S} = ${c0} of the padded input`]),
+    ...windowArithmetic(windowTerms(padded, kernel, r0, c0), output[i][j]),
+  );
+  status.textContent = `Window ${pos + 1} of ${count} (output row ${i}, column ${j}); ` +
+    `the window jumps ${S} pixel${S > 1 ? "s" : ""} at a time.`;
+}
+
 /** The output-size formula with the numbers substituted (data-role=size-formula, out-size). */
 function sizeFormula(H, W, kh, kw, S, P, oh, ow) {
   return h("div", { class: "ck-math", "data-role": "size-formula" }, [

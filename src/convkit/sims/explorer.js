@@ -100,17 +100,8 @@ function render({ model, el }) {
 
     draw = function () {
       const { padded, output } = paddedCorrelation(image, kernel, S, P);
-      const [i, j] = [Math.floor(pos / ow), pos % ow];
-      const [r0, c0] = [i * S, j * S];
-      fillPaddedInput(imgGrid, padded, PH, PW, P, kernel, r0, c0);
-      fillOutput(outGrid, output, pos);
-      math.replaceChildren(
-        h("div", {}, [h("span", { class: "ck-y" }, [`S(${i},${j})`]), ` = \u03A3 window \u00B7 K, the window's top-left corner at row ` +
-          `${i}\u00B7${S} = ${r0}, column ${j}\u00B7${S} = ${c0} of the padded input`]),
-        ...windowArithmetic(windowTerms(padded, kernel, r0, c0), output[i][j]),
-      );
-      status.textContent = `Window ${pos + 1} of ${count} (output row ${i}, column ${j}); ` +
-        `the window jumps ${S} pixel${S > 1 ? "s" : ""} at a time.`;
+      showStridedWindow({ imgGrid, outGrid, math, status, padded, output, kernel, S, P, PH, PW, ow, count, pos,
+        lead: "= \u03A3 window \u00B7 K, the window's top-left corner at" });
       controls.refresh();
     };
     draw();

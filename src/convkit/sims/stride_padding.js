@@ -67,17 +67,8 @@ function render({ model, el }) {
     );
 
     function draw() {
-      const [i, j] = [Math.floor(pos / ow), pos % ow];
-      const [r0, c0] = [i * S, j * S];
-      fillPaddedInput(imgGrid, padded, PH, PW, P, kernel, r0, c0);
-      fillOutput(outGrid, output, pos);
-      math.replaceChildren(
-        h("div", {}, [h("span", { class: "ck-y" }, [`S(${i},${j})`]), ` uses the window whose top-left corner is at row ${i}\u00B7${S} = ${r0}, ` +
-          `column ${j}\u00B7${S} = ${c0} of the padded input`]),
-        ...windowArithmetic(windowTerms(padded, kernel, r0, c0), output[i][j]),
-      );
-      status.textContent = `Window ${pos + 1} of ${count} (output row ${i}, column ${j}); ` +
-        `the window jumps ${S} pixel${S > 1 ? "s" : ""} at a time.`;
+      showStridedWindow({ imgGrid, outGrid, math, status, padded, output, kernel, S, P, PH, PW, ow, count, pos,
+        lead: "uses the window whose top-left corner is at" });
       controls.refresh();
     }
     draw();

@@ -1,10 +1,11 @@
 """Matplotlib figures for the book, in one consistent style.
 
-Every function returns the :class:`matplotlib.figure.Figure` it drew on.  When
-a function creates its own figure it closes it in pyplot before returning, so a
-notebook shows the figure exactly once: when it is the last expression of a
-cell, or when it is glued with ``myst_nb.glue``.  Pass ``ax=`` to draw into an
-existing axes instead (the figure is then left open).
+Every function returns the :class:`matplotlib.figure.Figure` it drew on, made
+with the helpers of :mod:`convkit.viz.style`.  When a function creates its own
+figure it closes it in pyplot before returning, so a notebook shows the figure
+exactly once: when it is the last expression of a cell, or when it is glued with
+``myst_nb.glue``.  Pass ``ax=`` to draw into an existing axes instead (the figure
+is then left open).
 
 Functions:
 
@@ -26,13 +27,22 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import matplotlib
-import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.colors import ListedColormap, Normalize, to_rgba
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 from numpy.typing import ArrayLike
+
+from convkit.viz.style import (
+    PALETTE,
+    TAP_COLORS,
+    course_figure,
+    course_subplots,
+    finish,
+    label_axes,
+    set_title,
+)
 
 __all__ = [
     "PALETTE",
@@ -45,40 +55,7 @@ __all__ = [
     "show_sliding_window",
 ]
 
-#: The course's colours: blue for inputs, orange for kernels/windows, green for outputs.
-PALETTE = {
-    "input": "#3b75af",
-    "kernel": "#ef8636",
-    "output": "#519e3e",
-    "accent": "#c53a32",
-    "muted": "#8d8d8d",
-    "light": "#f2f2f2",
-}
-#: Distinct colours for tied weights (one colour per kernel tap / distinct value).
-TAP_COLORS = [
-    "#ef8636",
-    "#3b75af",
-    "#519e3e",
-    "#c53a32",
-    "#8d69b8",
-    "#84584e",
-    "#d57dbf",
-    "#bcbc35",
-    "#42bbcc",
-    "#7f7f7f",
-]
 _CMAPS = {"input": "Blues", "kernel": "Oranges", "output": "Greens"}
-
-_STYLE = {
-    "font.size": 10,
-    "axes.titlesize": 11,
-    "axes.titleweight": "bold",
-    "axes.spines.top": False,
-    "axes.spines.right": False,
-    "figure.dpi": 100,
-    "savefig.dpi": 100,
-    "figure.facecolor": "white",
-}
 
 
 def _as_array(a: ArrayLike, name: str, ndims: tuple[int, ...]) -> np.ndarray:
@@ -89,26 +66,6 @@ def _as_array(a: ArrayLike, name: str, ndims: tuple[int, ...]) -> np.ndarray:
         want = " or ".join(f"{d}-D" for d in ndims)
         raise ValueError(f"{name} must be {want}, got shape {arr.shape}")
     return arr.astype(np.float64)
-
-
-def _figure(ax: Axes | None, figsize: tuple[float, float]) -> tuple[Figure, Axes, bool]:
-    """The axes to draw on: ``ax`` itself, or a fresh figure (flag True = we own it)."""
-    if ax is not None:
-        return ax.figure, ax, False
-    with plt.rc_context(_STYLE):
-        fig, new_ax = plt.subplots(figsize=figsize)
-    return fig, new_ax, True
-
-
-def _finish(fig: Figure, owned: bool) -> Figure:
-    if owned:
-        plt.close(fig)
-    return fig
-
-
-def _title(ax: Axes, text: str | None) -> None:
-    if text:
-        ax.set_title(text, fontsize=11, fontweight="bold")
 
 
 def _format_value(v: float, fmt: str | None) -> str:
@@ -141,22 +98,18 @@ def show_grid(
 ) -> Figure:
     """Draw an array as a grid of coloured cells, optionally with its values.
 
-    Args:
-        a: values, shape ``(H, W)``; a 1-D array ``(L,)`` is drawn as one row.
-        ax: axes to draw into; a new figure is made when None.
-        annotate: write each value in its cell.
-        title: axes title.
-        role: ``"input"``, ``"kernel"`` or ``"output"``: picks the course colour map.
-        cmap: a matplotlib colour map name overriding ``role``.
-        fmt: format spec for the values (default: integers as integers, else 2 decimals).
-        highlight: ``(row, col, height, width)`` of a window to outline.
-        hidden: boolean mask, same shape as ``a``; True cells are drawn empty
-            (e.g. outputs not computed yet).
-        vmin, vmax: colour limits (default: the data's range).
-        cell_size: inches per cell for a new figure.
+    a: (H, W) or (L,) (drawn as one row), hidden: same shape as ``a`` or None -> Figure.
 
-    Returns:
-        The figure.
+    ax: axes to draw into; a new figure is made when None.
+    annotate: write each value in its cell.
+    title: axes title.
+    role: ``"input"``, ``"kernel"`` or ``"output"``: picks the course colour map.
+    cmap: a matplotlib colour map name overriding ``role``.
+    fmt: format spec for the values (default: integers as integers, else 2 decimals).
+    highlight: ``(row, col, height, width)`` of a window to outline.
+    hidden: boolean mask; True cells are drawn empty (e.g. outputs not computed yet).
+    vmin, vmax: colour limits (default: the data's range).
+    cell_size: inches per cell for a new figure.
     """
     arr = _as_array(a, "show_grid: a", (1, 2))
     if arr.ndim == 1:
@@ -175,7 +128,7 @@ def show_grid(
                 f"show_grid: hidden has shape {np.shape(hidden)}, expected {arr.shape}"
             )
     rows, cols = arr.shape
-    fig, ax, owned = _figure(ax, (max(1.0, cols * cell_size), max(0.8, rows * cell_size)))
+    fig, ax, owned = course_figure(ax, (max(1.0, cols * cell_size), max(0.8, rows * cell_size)))
 
     colormap = matplotlib.colormaps[cmap or _CMAPS[role]]
     lo = float(np.min(arr)) if vmin is None else vmin
@@ -224,8 +177,8 @@ def show_grid(
                 zorder=3,
             )
         )
-    _title(ax, title)
-    return _finish(fig, owned)
+    set_title(ax, title)
+    return finish(fig, owned)
 
 
 def show_images(
@@ -239,19 +192,16 @@ def show_images(
 ) -> Figure:
     """Show several images side by side (or in a grid).
 
-    Args:
-        images: a sequence of arrays ``(H, W)`` (grey) or ``(H, W, 3)`` (RGB in [0, 1]).
-        titles: one title per image, or None.
-        ncols: images per row (default: all in one row).
-        cmap: colour map for grey images, or one per image.
-        size: inches per image.
-        symmetric: colour limits symmetric around 0 (for signed maps such as
-            edge responses; use with a diverging ``cmap``), or one flag per
-            image.  The limit is the 99th percentile of ``|values|`` so that a
-            few extreme pixels do not wash out the rest.
+    images: a sequence of (H, W) (grey) or (H, W, 3) (RGB in [0, 1]) -> Figure, one axes each.
 
-    Returns:
-        The figure, one axes per image.
+    titles: one title per image, or None.
+    ncols: images per row (default: all in one row).
+    cmap: colour map for grey images, or one per image.
+    size: inches per image.
+    symmetric: colour limits symmetric around 0 (for signed maps such as edge
+    responses; use with a diverging ``cmap``), or one flag per image.  The limit is
+    the 99th percentile of ``|values|`` so that a few extreme pixels do not wash out
+    the rest.
     """
     imgs = [np.asarray(im, dtype=np.float64) for im in images]
     if not imgs:
@@ -274,8 +224,7 @@ def show_images(
     if ncols < 1:
         raise ValueError(f"show_images: ncols must be >= 1, got {ncols}")
     nrows = -(-len(imgs) // ncols)
-    with plt.rc_context(_STYLE):
-        fig, axes = plt.subplots(nrows, ncols, figsize=(size * ncols, size * nrows), squeeze=False)
+    fig, axes = course_subplots(nrows, ncols, figsize=(size * ncols, size * nrows), squeeze=False)
     for k, ax in enumerate(axes.flat):
         ax.axis("off")
         if k >= len(imgs):
@@ -295,10 +244,9 @@ def show_images(
         else:
             ax.imshow(np.clip(im, 0, 1), interpolation="nearest")
         if titles is not None:
-            _title(ax, titles[k])
+            set_title(ax, titles[k])
     fig.tight_layout()
-    plt.close(fig)
-    return fig
+    return finish(fig)
 
 
 def show_matrix(
@@ -317,16 +265,13 @@ def show_matrix(
     Each distinct non-zero value gets its own colour, so the tied weights of a
     convolution show up as coloured diagonals.
 
-    Args:
-        m: matrix, shape ``(rows, cols)``.
-        ax: axes to draw into; a new figure is made when None.
-        annotate: write the non-zero values in their cells.
-        title, xlabel, ylabel: labels.
-        fmt: format spec for the values.
-        cell_size: inches per cell for a new figure.
+    m: (rows, cols) -> Figure.
 
-    Returns:
-        The figure.
+    ax: axes to draw into; a new figure is made when None.
+    annotate: write the non-zero values in their cells.
+    title, xlabel, ylabel: labels.
+    fmt: format spec for the values.
+    cell_size: inches per cell for a new figure.
     """
     arr = _as_array(m, "show_matrix: m", (2,))
     rows, cols = arr.shape
@@ -336,7 +281,8 @@ def show_matrix(
     for k, v in enumerate(values):
         index[arr == v] = k + 1
     cmap = ListedColormap(["white", *palette[: len(values)]])
-    fig, ax, owned = _figure(ax, (max(2.0, cols * cell_size + 1), max(1.2, rows * cell_size + 0.8)))
+    figsize = (max(2.0, cols * cell_size + 1), max(1.2, rows * cell_size + 0.8))
+    fig, ax, owned = course_figure(ax, figsize)
     ax.imshow(index, cmap=cmap, vmin=-0.5, vmax=len(values) + 0.5, interpolation="nearest")
     ax.set_xticks(np.arange(-0.5, cols, 1), minor=True)
     ax.set_yticks(np.arange(-0.5, rows, 1), minor=True)
@@ -359,12 +305,8 @@ def show_matrix(
                 color=_text_color(rgba),
                 fontsize=9,
             )
-    if xlabel:
-        ax.set_xlabel(xlabel)
-    if ylabel:
-        ax.set_ylabel(ylabel)
-    _title(ax, title)
-    return _finish(fig, owned)
+    label_axes(ax, xlabel, ylabel, title)
+    return finish(fig, owned)
 
 
 def _draw_wiring(
@@ -404,23 +346,20 @@ def _draw_wiring(
     ax.set_xlim(-2.6, n_inputs - 0.4)
     ax.set_ylim(-0.3, 1.3)
     ax.axis("off")
-    _title(ax, title)
+    set_title(ax, title)
 
 
 def show_connectivity(n_inputs: int = 8, kernel_size: int = 3) -> Figure:
     """Side-by-side wiring of a fully-connected and a 1-D convolutional layer.
 
-    Left: ``n_inputs`` inputs to ``n_inputs - kernel_size + 1`` outputs, every
-    pair connected, every edge its own weight (its own colour).  Right: the same
-    units with a convolution: each output sees ``kernel_size`` neighbours and
-    edges with the same colour share one weight.  Titles give the weight counts.
+    Returns the figure (two axes).  Left: ``n_inputs`` inputs to
+    ``n_inputs - kernel_size + 1`` outputs, every pair connected, every edge its own
+    weight (its own colour).  Right: the same units with a convolution: each output
+    sees ``kernel_size`` neighbours and edges with the same colour share one weight.
+    Titles give the weight counts.
 
-    Args:
-        n_inputs: number of input units, >= 2.
-        kernel_size: convolution kernel length, 1 <= kernel_size <= n_inputs.
-
-    Returns:
-        The figure (two axes).
+    n_inputs: number of input units, >= 2.
+    kernel_size: convolution kernel length, 1 <= kernel_size <= n_inputs.
     """
     for name, value in (("n_inputs", n_inputs), ("kernel_size", kernel_size)):
         if isinstance(value, bool) or not isinstance(value, int | np.integer):
@@ -431,8 +370,7 @@ def show_connectivity(n_inputs: int = 8, kernel_size: int = 3) -> Figure:
             f"got n_inputs={n_inputs}, kernel_size={kernel_size}"
         )
     n_out = n_inputs - kernel_size + 1
-    with plt.rc_context(_STYLE):
-        fig, (left, right) = plt.subplots(1, 2, figsize=(11, 2.6))
+    fig, (left, right) = course_subplots(1, 2, figsize=(11, 2.6))
     _draw_wiring(
         left,
         n_inputs,
@@ -448,8 +386,7 @@ def show_connectivity(n_inputs: int = 8, kernel_size: int = 3) -> Figure:
         f"convolution: {kernel_size} shared weights",
     )
     fig.tight_layout()
-    plt.close(fig)
-    return fig
+    return finish(fig)
 
 
 def show_sliding_window(
@@ -462,16 +399,12 @@ def show_sliding_window(
 ) -> Figure:
     """One step of a 2-D cross-correlation: window on the input, kernel, output so far.
 
-    Args:
-        image: input, shape ``(H, W)``.
-        kernel: kernel, shape ``(kh, kw)``.
-        output: the full output, shape ``(H_out, W_out)`` (computed by the caller);
-            cells after ``position`` in row-major order are drawn empty.
-        position: ``(i, j)`` of the output cell being computed.
-        stride: step of the window (for placing it on the input).
+    image: (H, W), kernel: (kh, kw), output: (H_out, W_out) -> Figure (input, kernel, output).
 
-    Returns:
-        The figure (three axes: input, kernel, output).
+    output: the full output (computed by the caller); cells after ``position`` in
+    row-major order are drawn empty.
+    position: ``(i, j)`` of the output cell being computed.
+    stride: step of the window (for placing it on the input).
     """
     img = _as_array(image, "show_sliding_window: image", (2,))
     ker = _as_array(kernel, "show_sliding_window: kernel", (2,))
@@ -485,13 +418,12 @@ def show_sliding_window(
     hidden = (np.arange(out.size) > i * out.shape[1] + j).reshape(out.shape)
     widths = [img.shape[1], ker.shape[1], out.shape[1]]
     height = max(img.shape[0], ker.shape[0], out.shape[0])
-    with plt.rc_context(_STYLE):
-        fig, axes = plt.subplots(
-            1,
-            3,
-            figsize=(0.55 * sum(widths) + 1.5, 0.55 * height + 0.7),
-            gridspec_kw={"width_ratios": widths},
-        )
+    fig, axes = course_subplots(
+        1,
+        3,
+        figsize=(0.55 * sum(widths) + 1.5, 0.55 * height + 0.7),
+        gridspec_kw={"width_ratios": widths},
+    )
     show_grid(img, axes[0], highlight=(i * stride, j * stride, kh, kw), title="input")
     show_grid(ker, axes[1], role="kernel", title="kernel")
     show_grid(
@@ -503,8 +435,7 @@ def show_sliding_window(
         title=f"output, step ({i}, {j})",
     )
     fig.tight_layout()
-    plt.close(fig)
-    return fig
+    return finish(fig)
 
 
 def bar_chart(
@@ -520,17 +451,14 @@ def bar_chart(
 ) -> Figure:
     """Bars with their values written on top.
 
-    Args:
-        labels: one label per bar.
-        values: one positive value per bar.
-        ax: axes to draw into; a new figure is made when None.
-        log: logarithmic value axis (for counts spanning orders of magnitude).
-        title, ylabel: labels.
-        fmt: format spec for the value labels (default thousands separators).
-        colors: one colour per bar (default: the course palette).
+    labels: (n,) str, values: (n,) -> Figure.
 
-    Returns:
-        The figure.
+    labels, values: one label and one positive value per bar.
+    ax: axes to draw into; a new figure is made when None.
+    log: logarithmic value axis (for counts spanning orders of magnitude).
+    title, ylabel: labels.
+    fmt: format spec for the value labels (default thousands separators).
+    colors: one colour per bar (default: the course palette).
     """
     vals = np.asarray(values, dtype=np.float64)
     if vals.ndim != 1 or len(labels) != vals.size or vals.size == 0:
@@ -542,7 +470,7 @@ def bar_chart(
         raise ValueError("bar_chart: a log axis needs positive values")
     if colors is None:
         colors = [TAP_COLORS[k % len(TAP_COLORS)] for k in range(vals.size)]
-    fig, ax, owned = _figure(ax, (1.6 * vals.size + 1.5, 3.6))
+    fig, ax, owned = course_figure(ax, (1.6 * vals.size + 1.5, 3.6))
     bars = ax.bar(range(vals.size), vals, color=colors, width=0.6)
     for bar, v in zip(bars, vals, strict=True):
         ax.annotate(
@@ -562,9 +490,9 @@ def bar_chart(
         ax.set_ylim(top=float(vals.max()) * 1.15)
     if ylabel:
         ax.set_ylabel(ylabel)
-    _title(ax, title)
+    set_title(ax, title)
     ax.spines[["top", "right"]].set_visible(False)
-    return _finish(fig, owned)
+    return finish(fig, owned)
 
 
 def line_chart(
@@ -579,15 +507,11 @@ def line_chart(
 ) -> Figure:
     """One or more curves over a shared x axis, with a legend.
 
-    Args:
-        x: x values, shape ``(n,)``.
-        series: label -> y values, each shape ``(n,)``.
-        ax: axes to draw into; a new figure is made when None.
-        title, xlabel, ylabel: labels.
-        markers: mark each data point.
+    x: (n,), series: label -> y values (n,) -> Figure.
 
-    Returns:
-        The figure.
+    ax: axes to draw into; a new figure is made when None.
+    title, xlabel, ylabel: labels.
+    markers: mark each data point.
     """
     xs = _as_array(x, "line_chart: x", (1,))
     if not series:
@@ -600,7 +524,7 @@ def line_chart(
                 f"line_chart: series {label!r} has shape {arr.shape}, x has {xs.shape}"
             )
         ys[label] = arr
-    fig, ax, owned = _figure(ax, (6.4, 3.4))
+    fig, ax, owned = course_figure(ax, (6.4, 3.4))
     for k, (label, arr) in enumerate(ys.items()):
         ax.plot(
             xs,
@@ -614,9 +538,5 @@ def line_chart(
     ax.axhline(0, color=PALETTE["muted"], linewidth=0.8)
     ax.spines[["top", "right"]].set_visible(False)
     ax.legend(frameon=False)
-    if xlabel:
-        ax.set_xlabel(xlabel)
-    if ylabel:
-        ax.set_ylabel(ylabel)
-    _title(ax, title)
-    return _finish(fig, owned)
+    label_axes(ax, xlabel, ylabel, title)
+    return finish(fig, owned)

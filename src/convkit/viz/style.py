@@ -27,6 +27,7 @@ __all__ = [
     "course_figure",
     "course_subplots",
     "finish",
+    "label_axes",
     "set_title",
 ]
 
@@ -104,3 +105,12 @@ def set_title(ax: Axes, text: str | None) -> None:
     """Give ``ax`` the course's title (11 pt, bold); nothing for an empty or None ``text``."""
     if text:
         ax.set_title(text, fontsize=11, fontweight="bold")
+
+
+def label_axes(ax: Axes, xlabel: str | None, ylabel: str | None, title: str | None) -> None:
+    """Set ``ax``'s axis labels (when given) and the course's title."""
+    if xlabel:
+        ax.set_xlabel(xlabel)
+    if ylabel:
+        ax.set_ylabel(ylabel)
+    set_title(ax, title)

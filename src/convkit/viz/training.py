@@ -2,7 +2,8 @@
 
 Every function returns the :class:`matplotlib.figure.Figure` it drew (with a
 title) and closes it in pyplot, like :mod:`convkit.viz.plots`, so a notebook cell
-shows it exactly once (as the cell's value or through ``myst_nb.glue``).
+shows it exactly once (as the cell's value or through ``myst_nb.glue``). The figures
+are made in the course style by :func:`convkit.viz.style.course_subplots`.
 
 - :func:`plot_history` — loss and accuracy per epoch of a
   :class:`~convkit.training.history.History`.
@@ -16,7 +17,6 @@ from __future__ import annotations
 
 import math
 
-import matplotlib.pyplot as plt
 import numpy as np
 import torch
 from matplotlib.colors import TwoSlopeNorm
@@ -26,7 +26,7 @@ from torch import nn
 
 from convkit.nn.torch_state import eval_mode
 from convkit.training.history import History
-from convkit.viz.plots import _STYLE, PALETTE
+from convkit.viz.style import PALETTE, course_subplots, finish
 
 __all__ = [
     "confusion_matrix",
@@ -38,17 +38,6 @@ __all__ = [
 ]
 
 _MAPPED_LAYERS = (nn.Conv2d, nn.ReLU, nn.MaxPool2d, nn.AvgPool2d)
-
-
-def _new_figure(nrows: int, ncols: int, figsize: tuple[float, float]):
-    with plt.rc_context(_STYLE):
-        fig, axes = plt.subplots(nrows, ncols, figsize=figsize, squeeze=False)
-    return fig, axes
-
-
-def _done(fig: Figure) -> Figure:
-    plt.close(fig)
-    return fig
 
 
 def _blank(ax) -> None:
@@ -83,16 +72,15 @@ def _images(func: str, x: ArrayLike) -> np.ndarray:
 def plot_history(history: History, title: str = "Training progress") -> Figure:
     """Loss (left) and train/test accuracy (right) against the epoch number.
 
-    Args:
-        history: a :class:`convkit.training.history.History` with at least one epoch.
-        title: the figure title.
+    history: a :class:`convkit.training.history.History` with at least one epoch.
+    title: the figure title.
     """
     if not isinstance(history, History):
         raise TypeError(f"plot_history: expected a History, got {type(history).__name__}")
     if history.epochs == 0:
         raise ValueError("plot_history: the history has no epochs")
     epochs = np.arange(1, history.epochs + 1)
-    fig, axes = _new_figure(1, 2, (9.0, 3.4))
+    fig, axes = course_subplots(1, 2, figsize=(9.0, 3.4), squeeze=False)
     loss_ax, acc_ax = axes[0]
     loss_ax.plot(epochs, history.train_loss, "o-", color=PALETTE["input"], label="training loss")
     loss_ax.set_xlabel("epoch")
@@ -123,14 +111,17 @@ def plot_history(history: History, title: str = "Training progress") -> Figure:
         ax.grid(alpha=0.3)
     fig.suptitle(title, fontweight="bold")
     fig.tight_layout()
-    return _done(fig)
+    return finish(fig)
 
 
 # --------------------------------------------------------------------------- confusion
 
 
 def confusion_matrix(y_true: ArrayLike, y_pred: ArrayLike, n_classes: int = 10) -> np.ndarray:
-    """Counts ``(n_classes, n_classes)``: row = true class, column = predicted class."""
+    """The confusion counts: row = true class, column = predicted class.
+
+    y_true: (N,), y_pred: (N,) int labels in 0..n_classes - 1 -> (n_classes, n_classes) int64.
+    """
     t = _labels("confusion_matrix: y_true", y_true)
     p = _labels("confusion_matrix: y_pred", y_pred)
     if len(t) != len(p):
@@ -153,17 +144,16 @@ def plot_confusion(
 ) -> Figure:
     """The confusion matrix as a heat map with the count in every cell.
 
-    Args:
-        y_true: true labels ``(N,)``.
-        y_pred: predicted labels ``(N,)``.
-        n_classes: the number of classes (labels ``0 .. n_classes - 1``).
-        title: figure title (default: states the accuracy).
+    y_true: (N,) true labels, y_pred: (N,) predicted labels -> Figure.
+
+    n_classes: the number of classes (labels ``0 .. n_classes - 1``).
+    title: figure title (default: states the accuracy).
     """
     counts = confusion_matrix(y_true, y_pred, n_classes)
     total = counts.sum()
     accuracy = np.trace(counts) / total if total else 0.0
     size = max(3.5, 0.45 * n_classes + 1.5)
-    fig, axes = _new_figure(1, 1, (size, size))
+    fig, axes = course_subplots(1, 1, figsize=(size, size), squeeze=False)
     ax = axes[0, 0]
     # Colour the off-diagonal mistakes on their own scale so rare errors stay visible.
     shown = np.log1p(counts)
@@ -188,7 +178,7 @@ def plot_confusion(
     ax.set_ylabel("true class")
     ax.set_title(title or f"Confusion matrix (accuracy {accuracy:.1%}, {total} images)")
     fig.tight_layout()
-    return _done(fig)
+    return finish(fig)
 
 
 # --------------------------------------------------------------------------- images
@@ -203,12 +193,10 @@ def show_misclassified(
 ) -> Figure:
     """A grid of the first ``max_images`` wrongly classified images, titled "true → predicted".
 
-    Args:
-        x: images ``(N, 1, H, W)`` or ``(N, H, W)``.
-        y_true: true labels ``(N,)``.
-        y_pred: predicted labels ``(N,)``.
-        max_images: the most images to show.
-        title: the figure title (the number of mistakes is appended).
+    x: (N, 1, H, W) or (N, H, W), y_true: (N,), y_pred: (N,) predicted labels -> Figure.
+
+    max_images: the most images to show.
+    title: the figure title (the number of mistakes is appended).
 
     With no mistakes the figure says so instead of showing an empty grid.
     """
@@ -226,17 +214,17 @@ def show_misclassified(
     wrong = np.flatnonzero(t != p)
     heading = f"{title}: {len(wrong)} of {len(t)}"
     if len(wrong) == 0:
-        fig, axes = _new_figure(1, 1, (4.0, 1.4))
+        fig, axes = course_subplots(1, 1, figsize=(4.0, 1.4), squeeze=False)
         ax = axes[0, 0]
         _blank(ax)
         ax.text(0.5, 0.5, "no mistakes: every image was classified correctly",
                 ha="center", va="center", transform=ax.transAxes)  # fmt: skip
         fig.suptitle(heading, fontweight="bold")
-        return _done(fig)
+        return finish(fig)
     shown = wrong[:max_images]
     cols = min(8, len(shown))
     rows = math.ceil(len(shown) / cols)
-    fig, axes = _new_figure(rows, cols, (1.25 * cols, 1.45 * rows + 0.5))
+    fig, axes = course_subplots(rows, cols, figsize=(1.25 * cols, 1.45 * rows + 0.5), squeeze=False)
     for ax in axes.ravel():
         _blank(ax)
     for ax, i in zip(axes.ravel(), shown, strict=False):
@@ -244,14 +232,16 @@ def show_misclassified(
         ax.set_title(f"{t[i]} → {p[i]}", fontsize=10, color=PALETTE["accent"])
     fig.suptitle(heading + "  (true → predicted)", fontweight="bold")
     fig.tight_layout()
-    return _done(fig)
+    return finish(fig)
 
 
 def show_filters(weight: ArrayLike | torch.Tensor, title: str = "First-layer filters") -> Figure:
-    """First-layer kernels ``(C_out, 1, k, k)`` as a grid, red positive / blue negative.
+    """First-layer kernels as a grid, red positive / blue negative.
+
+    weight: (C_out, 1, k, k) or (C_out, k, k), an array or a tensor -> Figure.
 
     One symmetric colour scale (centred at 0) is shared by all filters so they
-    can be compared. Also accepts ``(C_out, k, k)``.
+    can be compared.
     """
     w = weight.detach().cpu().numpy() if isinstance(weight, torch.Tensor) else np.asarray(weight)
     if w.ndim == 4 and w.shape[1] == 1:
@@ -265,7 +255,8 @@ def show_filters(weight: ArrayLike | torch.Tensor, title: str = "First-layer fil
     n = w.shape[0]
     cols = min(8, n)
     rows = math.ceil(n / cols)
-    fig, axes = _new_figure(rows, cols, (1.1 * cols + 0.8, 1.15 * rows + 0.5))
+    figsize = (1.1 * cols + 0.8, 1.15 * rows + 0.5)
+    fig, axes = course_subplots(rows, cols, figsize=figsize, squeeze=False)
     image = None
     for ax in axes.ravel():
         _blank(ax)
@@ -274,7 +265,7 @@ def show_filters(weight: ArrayLike | torch.Tensor, title: str = "First-layer fil
         ax.set_title(f"#{k}", fontsize=8)
     fig.colorbar(image, ax=axes.ravel().tolist(), shrink=0.8, label="weight")
     fig.suptitle(f"{title} ({n} of size {w.shape[1]}×{w.shape[2]})", fontweight="bold")
-    return _done(fig)
+    return finish(fig)
 
 
 def show_feature_maps(
@@ -285,15 +276,15 @@ def show_feature_maps(
 ) -> Figure:
     """One image's activations after every conv / ReLU / pool layer: a row per layer.
 
+    image: (1, H, W) or (H, W) (or (1, 1, H, W)) -> Figure.
+
     Runs the image through the layers of an ``nn.Sequential`` one at a time (in
     eval mode, no gradients) and shows the first ``channels`` channels of every
     output that is a conv, ReLU or pooling layer, left of them the input.
 
-    Args:
-        model: an ``nn.Sequential`` (e.g. :func:`convkit.nn.models.digit_cnn`).
-        image: one image ``(1, H, W)`` or ``(H, W)`` (or ``(1, 1, H, W)``).
-        channels: how many channels to show per layer.
-        title: the figure title.
+    model: an ``nn.Sequential`` (e.g. :func:`convkit.nn.models.digit_cnn`).
+    channels: how many channels to show per layer.
+    title: the figure title.
     """
     if not isinstance(model, nn.Sequential):
         raise TypeError(
@@ -322,7 +313,7 @@ def show_feature_maps(
         raise ValueError("show_feature_maps: the model has no conv, ReLU or pooling layer")
     cols = min(channels, max(m.shape[0] for _, m in maps)) + 1
     rows = len(maps)
-    fig, axes = _new_figure(rows, cols, (1.3 * cols, 1.3 * rows + 0.4))
+    fig, axes = course_subplots(rows, cols, figsize=(1.3 * cols, 1.3 * rows + 0.4), squeeze=False)
     for ax in axes.ravel():
         _blank(ax)
     for r, (label, fmap) in enumerate(maps):
@@ -345,4 +336,4 @@ def show_feature_maps(
             ax.set_xlabel(f"{channel.shape[0]}×{channel.shape[1]}", fontsize=7, labelpad=1)
     fig.suptitle(title, fontweight="bold")
     fig.tight_layout(rect=(0.06, 0, 1, 1))
-    return _done(fig)
+    return finish(fig)
