@@ -1,1 +1,0 @@
-"""Figures in the course style (matplotlib only): grids, charts, training plots."""
