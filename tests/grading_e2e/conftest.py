@@ -26,8 +26,8 @@ from convkit.course.course import Course
 # The course under test: this repository (GRADING_E2E_COURSE may point at another checkout).
 REPO = Path(os.environ.get("GRADING_E2E_COURSE") or Path(__file__).resolve().parents[2])
 ASSIGNMENTS = ("ch00", "ch01")
-# The copy bounds each cell at 20 s instead of the course's 60 s, to keep the
-# infinite-loop student quick; everything else is the course's own config.
+# The scenario course bounds each cell at 10 s instead of the course's 60 s, to keep
+# the infinite-loop student quick; everything else is the course's own config.
 TEST_CELL_TIMEOUT = 10
 WHOLE_RUN_TIMEOUT_STUDENT = "s16-too-slow"
 WHOLE_RUN_TIMEOUT = 8
@@ -52,14 +52,16 @@ def run_cli(root: Path, *args: str, timeout: float = 1200) -> subprocess.Complet
     )
 
 
-def copy_course(destination: Path) -> Path:
-    """A fresh copy of the course's nbgrader files (config, solutions, exercises)."""
+def copy_course(destination: Path, cell_timeout: int | None = TEST_CELL_TIMEOUT) -> Path:
+    """A fresh copy of the course's nbgrader files (config, solutions, exercises);
+    ``cell_timeout`` replaces the course's per-cell limit (None keeps the course's own)."""
     destination.mkdir(parents=True, exist_ok=True)
     shutil.copy(REPO / "nbgrader_config.py", destination)
     for folder in ("solutions", "exercises"):
         shutil.copytree(REPO / folder, destination / folder)
-    with open(destination / "nbgrader_config.py", "a", encoding="utf-8") as config:
-        config.write(f"\nc.Execute.timeout = {TEST_CELL_TIMEOUT}  # added by the tests\n")
+    if cell_timeout is not None:
+        with open(destination / "nbgrader_config.py", "a", encoding="utf-8") as config:
+            config.write(f"\nc.Execute.timeout = {cell_timeout}  # added by the tests\n")
     return destination
 
 
