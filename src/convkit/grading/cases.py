@@ -294,8 +294,8 @@ def _max_pool2d_backward(
     sh, sw = (stride, stride) if isinstance(stride, int) else stride
     pad = kwargs.get("padding", 0)
     ph, pw = (pad, pad) if isinstance(pad, int) else pad
-    h_out = (x.shape[2] + 2 * ph - kh) // sh + 1
-    w_out = (x.shape[3] + 2 * pw - kw) // sw + 1
+    h_out = window_output_size("max_pool2d_backward", "height", x.shape[2], kh, sh, ph, ph)
+    w_out = window_output_size("max_pool2d_backward", "width", x.shape[3], kw, sw, pw, pw)
     out_shape = (x.shape[0], x.shape[1], h_out, w_out)
     args = (_values(rng, out_shape), x, kernel)
     return args, {k: kwargs[k] for k in ("stride", "padding") if k in kwargs}
@@ -381,8 +381,8 @@ def _conv2d_backward(rng: np.random.Generator, pairs: bool = True) -> Case:
     random upstream gradient of the output's shape."""
     (x, weight), kwargs = _conv2d_strided(rng, pairs=pairs, bias=False)
     (sh, sw), (ph, pw) = _pair(kwargs["stride"]), _pair(kwargs["padding"])
-    h_out = (x.shape[2] + 2 * ph - weight.shape[2]) // sh + 1
-    w_out = (x.shape[3] + 2 * pw - weight.shape[3]) // sw + 1
+    h_out = window_output_size("conv2d_backward", "height", x.shape[2], weight.shape[2], sh, ph, ph)
+    w_out = window_output_size("conv2d_backward", "width", x.shape[3], weight.shape[3], sw, pw, pw)
     grad_out = _values(rng, (x.shape[0], weight.shape[0], h_out, w_out))
     return (grad_out, x, weight), kwargs
 
