@@ -313,3 +313,20 @@ def test_bibliography_has_the_course_references() -> None:
             cited |= set(re.findall(r"\{cite[a-z:]*\}`([^`]+)`", "".join(cell["source"])))
     cited = {k.strip() for group in cited for k in group.split(",")}
     assert cited <= set(keys), f"cited but not in references.bib: {cited - set(keys)}"
+
+
+def test_a_notebook_whose_kernel_cannot_start_is_left_to_jupyter_book(tmp_path: Path) -> None:
+    """Pre-execution never fails the build: a kernel that does not start (or a port
+    race) is retried, then reported, and the notebook is not cached."""
+    import nbformat
+
+    from convkit.book import pre_execute
+
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("1 + 1")])
+    nb.metadata["kernelspec"] = {"name": "no-such-kernel", "display_name": "none",
+                                 "language": "python"}
+    path = tmp_path / "page.ipynb"
+    nbformat.write(nb, path)
+    done, error = pre_execute.execute_into_cache((str(tmp_path / "cache"), str(path), 30, 0.0))
+    assert done == str(path)
+    assert error is not None and "no-such-kernel" in error

@@ -66,8 +66,11 @@ def pre_execute(root: Path) -> int:
         return 0  # nothing to gain: Jupyter Book will run it
     print(f"executing {len(pending)} notebooks in parallel before the build", flush=True)
     timeout = execute.get("timeout", 30)
-    with ProcessPoolExecutor(max_workers=min(len(pending), os.cpu_count() or 1)) as pool:
-        jobs = [(str(cache_dir), str(path), timeout) for path in pending]
+    workers = min(len(pending), os.cpu_count() or 1)
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        # The first kernels start a few seconds apart, so they do not race for ports.
+        jobs = [(str(cache_dir), str(path), timeout, STAGGER_SECONDS * i if i < workers else 0.0)
+                for i, path in enumerate(pending)]
         for path, error in pool.map(execute_into_cache, jobs):
             if error:
                 print(f"{Path(path).relative_to(root)} failed ({error}); retried by the build")
@@ -75,37 +78,62 @@ def pre_execute(root: Path) -> int:
     return len(pending)
 
 
-def execute_into_cache(job: tuple[str, str, int]) -> tuple[str, str | None]:
+#: Seconds between the first kernels' starts (one per worker).
+STAGGER_SECONDS = 2.0
+
+
+def execute_into_cache(job: tuple[str, str, int, float]) -> tuple[str, str | None]:
     """Execute one notebook and store it in the jupyter-cache; meant for a worker process.
 
-    ``job`` is (cache folder, notebook path, cell timeout in seconds); the kernel
+    ``job`` is (cache folder, notebook path, cell timeout in seconds, seconds to wait
+    before starting); the kernel
     runs in the notebook's folder with ``SINGLE_THREAD_ENV`` added to its
-    environment.  Returns (notebook path, None), or the error instead of None when a
-    cell failed (nothing is cached then).
+    environment.  Returns (notebook path, None), or the error instead of None when
+    the notebook could not be executed (nothing is cached then, and Jupyter Book runs
+    it again itself).  A kernel that fails to start (two kernels started at the same
+    moment can pick the same port) is started once more before giving up.
     """
+    from nbclient.exceptions import CellExecutionError, CellTimeoutError
+
+    cache_dir, path, timeout, delay = job
+    time.sleep(delay)
+    error = None
+    for _attempt in range(KERNEL_START_ATTEMPTS):
+        try:
+            _execute_and_cache(cache_dir, path, timeout)
+            return path, None
+        except CellExecutionError as err:
+            return path, f"{err.ename}: {err.evalue}"
+        except CellTimeoutError as err:
+            return path, type(err).__name__
+        except Exception as err:  # the kernel died or never answered: start a new one
+            error = f"{type(err).__name__}: {err}"
+            time.sleep(1.0)
+    return path, error
+
+
+#: How often a worker starts a kernel for one notebook before leaving it to Jupyter Book.
+KERNEL_START_ATTEMPTS = 2
+
+
+def _execute_and_cache(cache_dir: str, path: str, timeout: int) -> None:
+    """Execute the notebook at ``path`` and cache it (raises what nbclient raises)."""
     import nbformat
     from jupyter_cache import get_cache
     from jupyter_cache.base import CacheBundleIn
     from nbclient import NotebookClient
-    from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
-    cache_dir, path, timeout = job
     notebook = nbformat.read(path, as_version=4)
     timeout = notebook.metadata.get("execution", {}).get("timeout", timeout)
     client = NotebookClient(
         notebook,
         timeout=timeout,
+        startup_timeout=120,
         allow_errors=False,
         record_timing=False,  # timings in cell metadata would change the notebook's cache key
         resources={"metadata": {"path": str(Path(path).parent)}},
     )
     start = time.perf_counter()
-    try:
-        client.execute(env={**os.environ, **SINGLE_THREAD_ENV})  # the kernel's environment
-    except CellExecutionError as err:
-        return path, f"{err.ename}: {err.evalue}"
-    except (CellTimeoutError, DeadKernelError) as err:
-        return path, type(err).__name__
+    client.execute(env={**os.environ, **SINGLE_THREAD_ENV})  # the kernel's environment
     bundle = CacheBundleIn(notebook, path, data={"execution_seconds": time.perf_counter() - start})
     get_cache(cache_dir).cache_notebook_bundle(bundle, check_validity=False, overwrite=True)
-    return path, None
