@@ -44,8 +44,9 @@ def pre_execute(root: Path) -> int:
 
     Uses the cache, timeout and error policy of ``root/_config.yml``; first drops
     the cached executions whose convkit files changed (``convkit.book.exec_cache``),
-    saying which notebooks and why.  Returns how many notebooks ran here (0 when
-    fewer than two need to: Jupyter Book runs that one itself).  A notebook that
+    saying which notebooks and why.  Returns how many notebooks ran here: every one
+    the cache cannot serve, even a single one, so each chapter always runs with one
+    thread and prints the same numbers however the build ran.  A notebook that
     fails here is simply not cached: Jupyter Book runs it again and reports the
     failing cell.
     """
@@ -62,8 +63,8 @@ def pre_execute(root: Path) -> int:
         print(f"{path.relative_to(root)}: convkit changed ({', '.join(changed)})", flush=True)
     cache = get_cache(str(cache_dir))
     pending = [path for path in notebooks if cached_record(cache, path) is None]
-    if len(pending) < 2 or (os.cpu_count() or 1) < 2:
-        return 0  # nothing to gain: Jupyter Book will run it
+    if not pending:
+        return 0
     print(f"executing {len(pending)} notebooks in parallel before the build", flush=True)
     timeout = execute.get("timeout", 30)
     workers = min(len(pending), os.cpu_count() or 1)
