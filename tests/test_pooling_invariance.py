@@ -3,14 +3,20 @@
 import numpy as np
 import pytest
 import torch
+import torch.nn.functional as F
 
-from convkit import linear_params, max_pool2d, shift2d
+from convkit import avg_pool2d, linear_params, max_pool2d, shift2d
 from convkit.lessons.pooling_invariance import (
     DIRECTIONS,
     POOLINGS,
+    change_profile,
+    count_in_words,
     head_param_counts,
+    random_conv_pool_net,
     relative_change,
+    repeated,
     shift_invariance_table,
+    summary_change,
     unchanged_fraction,
 )
 
@@ -108,3 +114,86 @@ def test_relative_change_by_hand_and_errors():
         relative_change(np.zeros((1, 2, 2)), POOLINGS["none"], 0, 1)
     with pytest.raises(ValueError, match=r"\(N, H, W\)"):
         relative_change(np.zeros((2, 2)), POOLINGS["none"], 0, 1)
+
+
+def test_change_profile_counts_and_sizes_by_hand():
+    # row [0, 4, 1, 0] shifted right is [0, 0, 4, 1]: max [4, 1] -> [0, 4] (both change,
+    # by 4 and 3), average [1, 0.25] -> [0, 1.25] (both change, by 1)
+    x = np.array([[[0.0, 4.0, 1.0, 0.0], [0.0, 0.0, 0.0, 0.0]]])
+    assert max_pool2d(shift2d(x, 0, 1), 2, 2).tolist() == [[[0.0, 4.0]]]
+    assert change_profile(x, POOLINGS["max 2x2"], 0, 1) == {"changed": 1.0, "mean_change": 3.5}
+    assert change_profile(x, POOLINGS["avg 2x2"], 0, 1) == {"changed": 1.0, "mean_change": 1.0}
+    # row [4, 0, 1, 2] shifted right is [0, 4, 0, 1]: max [4, 2] -> [4, 1] (one changes, by
+    # 1), average [1, 0.75] -> [1, 0.25] (one changes, by 0.5)
+    y = np.array([[[4.0, 0.0, 1.0, 2.0], [0.0, 0.0, 0.0, 0.0]]])
+    assert change_profile(y, POOLINGS["max 2x2"], 0, 1) == {"changed": 0.5, "mean_change": 1.0}
+    assert change_profile(y, POOLINGS["avg 2x2"], 0, 1) == {"changed": 0.5, "mean_change": 0.5}
+    assert change_profile(x, POOLINGS["max 2x2"], 0, 0) == {"changed": 0.0, "mean_change": 0.0}
+    with pytest.raises(ValueError, match="every pooled value is zero"):
+        change_profile(np.zeros((1, 2, 2)), POOLINGS["max 2x2"], 0, 1)
+    with pytest.raises(ValueError, match=r"\(N, H, W\)"):
+        change_profile(np.zeros((2, 2)), POOLINGS["max 2x2"], 0, 1)
+
+
+def test_repeated_pooling_is_one_wider_window():
+    x = np.random.default_rng(2).normal(size=(3, 8, 8))
+    twice = repeated(POOLINGS["max 2x2"], 2)
+    np.testing.assert_array_equal(twice(x), max_pool2d(x, 4, 4))
+    np.testing.assert_allclose(repeated(POOLINGS["avg 2x2"], 2)(x), avg_pool2d(x, 4, 4))
+    np.testing.assert_array_equal(repeated(POOLINGS["none"], 3)(x), x)
+    with pytest.raises(ValueError):
+        repeated(POOLINGS["max 2x2"], 0)
+
+
+def test_summary_change_is_periodic_in_the_total_stride():
+    """A global average after stride-2 max pooling(s) ignores shifts by multiples of the
+    total stride but not the shifts in between; averages of averages ignore every shift."""
+    framed = np.pad(np.random.default_rng(3).random((20, 8, 8)), ((0, 0), (8, 8), (8, 8)))
+    shifts = [(0, s) for s in range(9)]
+    once = summary_change(framed, POOLINGS["max 2x2"], shifts)
+    twice = summary_change(framed, repeated(POOLINGS["max 2x2"], 2), shifts)
+    average = summary_change(framed, repeated(POOLINGS["avg 2x2"], 2), shifts)
+    assert max(once[::2]) < 1e-12 and min(once[1::2]) > 0.01
+    assert max(twice[4], twice[8]) < 1e-12 and min(twice[1:4] + twice[5:8]) > 0.01
+    assert max(average) < 1e-12
+    assert summary_change(framed, POOLINGS["none"], [(1, -2)]) == [pytest.approx(0, abs=1e-12)]
+    with pytest.raises(ValueError, match="all zero"):
+        summary_change(np.zeros((1, 4, 4)), POOLINGS["none"], shifts)
+    with pytest.raises(ValueError, match=r"\(N, H, W\)"):
+        summary_change(np.zeros((4, 4)), POOLINGS["none"], shifts)
+
+
+def test_random_conv_pool_net_matches_torch_and_is_reproducible():
+    net = random_conv_pool_net(seed=5, channels=(2, 3))
+    x = np.random.default_rng(4).random((4, 12, 12))
+    out = net(x)
+    assert out.shape == (4, 3, 3, 3) and out.dtype == np.float64 and (out >= 0).all()
+    np.testing.assert_array_equal(out, random_conv_pool_net(seed=5, channels=(2, 3))(x))
+    assert not np.array_equal(out, random_conv_pool_net(seed=6, channels=(2, 3))(x))
+    # the same layers written out with torch
+    g = torch.Generator().manual_seed(5)
+    w1, w2 = torch.randn(2, 1, 3, 3, generator=g), torch.randn(3, 2, 3, 3, generator=g)
+    t = torch.tensor(x, dtype=torch.float32)[:, None]
+    for w in (w1, w2):
+        t = F.max_pool2d(torch.relu(F.conv2d(t, w, padding=1)), 2)
+    np.testing.assert_allclose(out, t.numpy(), rtol=1e-6)
+    with pytest.raises(ValueError):
+        random_conv_pool_net(channels=())
+    with pytest.raises(ValueError):
+        random_conv_pool_net(channels=(0,))
+
+
+@pytest.mark.parametrize(
+    ("count", "total", "words"),
+    [(0, 1000, "none of the 1,000 digits"), (1000, 1000, "all 1,000 digits"),
+     (1, 1000, "one of the 1,000 digits"), (12, 1000, "12 of the 1,000 digits")],
+)
+def test_count_in_words(count, total, words):
+    assert count_in_words(count, total, "digits") == words
+
+
+def test_count_in_words_rejects_impossible_counts():
+    with pytest.raises(ValueError, match="larger than total"):
+        count_in_words(3, 2, "maps")
+    with pytest.raises(ValueError):
+        count_in_words(-1, 2, "maps")

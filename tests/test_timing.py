@@ -7,8 +7,11 @@ from convkit.lessons.timing import (
     DEFAULT_CASES,
     METHODS,
     ConvCase,
+    CopyProductSplit,
     TimingRow,
     time_conv_methods,
+    time_copy_and_product,
+    torch_conv_kernel,
 )
 from convkit.viz.timing import plot_conv_timings
 
@@ -38,6 +41,34 @@ def test_case_arithmetic():
     assert case.out_size == 8
     assert case.macs == 2 * 8 * 8 * 8 * 3 * 3 * 3
     assert [c.out_size for c in DEFAULT_CASES] == [6, 14, 14]
+    assert case.copies == 2 * 8 * 8 * 3 * 3 * 3
+    assert case.macs == case.copies * case.out_channels  # each copy meets every kernel
+
+
+def test_copy_and_product_split():
+    case = ConvCase("c", 2, 3, 9, 4, 3, padding=1, stride=2)
+    split = time_copy_and_product(case, repeats=2)
+    assert isinstance(split, CopyProductSplit) and split.case == "c"
+    assert (split.copies, split.macs) == (case.copies, case.macs)
+    assert split.copy_seconds > 0 and split.product_seconds > 0
+    assert 0 < split.copy_share < 1
+    assert split.cost_per_copy_vs_mac == pytest.approx(
+        (split.copy_seconds / split.copies) / (split.product_seconds / split.macs))
+    with pytest.raises(TypeError, match="ConvCase"):
+        time_copy_and_product((1, 1, 6, 2, 3))
+    with pytest.raises(ValueError, match="does not fit"):
+        time_copy_and_product(ConvCase("big kernel", 1, 1, 3, 1, 5))
+    with pytest.raises(ValueError, match="repeats"):
+        time_copy_and_product(case, repeats=0)
+
+
+def test_torch_conv_kernel_names_an_aten_convolution_quietly(capfd):
+    name = torch_conv_kernel(DEFAULT_CASES[-1])
+    assert name.startswith("aten::") and "conv" in name
+    assert name not in ("aten::conv2d", "aten::convolution", "aten::_convolution")
+    assert capfd.readouterr().err == ""  # the profiler's own log lines are swallowed
+    with pytest.raises(TypeError, match="ConvCase"):
+        torch_conv_kernel("a case")
 
 
 def test_im2col_beats_the_loops_on_the_largest_default_case():

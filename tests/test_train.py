@@ -7,7 +7,7 @@ import pytest
 import torch
 from torch import nn
 
-from convkit.data import Digits, load_mnist
+from convkit.data import Digits, TrainVal, load_mnist, train_val_split
 from convkit.nn.models import digit_cnn
 from convkit.training import RECIPES, evaluate, fit, predict, seed_everything, shift_images
 from convkit.training.history import History
@@ -63,6 +63,13 @@ def test_fit_is_deterministic_for_a_seed(small: Digits) -> None:
 def test_fit_test_acc_matches_evaluate(small: Digits) -> None:
     model, history = run(small, epochs=1)
     assert history.test_acc[-1] == evaluate(model, small.x_test, small.y_test)
+
+
+def test_fit_on_a_validation_split_measures_the_validation_digits(small: Digits) -> None:
+    split = train_val_split(small, n_val=64, seed=0)
+    assert isinstance(split, TrainVal) and len(split.x_train) == 192
+    model, history = run(split, epochs=1)
+    assert history.test_acc[-1] == evaluate(model, split.x_val, split.y_val)
 
 
 def test_fit_restores_threads_and_mode(small: Digits) -> None:
@@ -132,6 +139,7 @@ def test_fit_reports_a_diverged_loss(small: Digits) -> None:
 
 
 def test_recipes_are_valid_fit_arguments() -> None:
+    # chosen on train_val_split(load_mnist(), 1000, seed=0); chapter 6 re-checks "plain"
     assert set(RECIPES) == {"plain", "shift"}
     assert RECIPES["plain"]["augment_shift"] == 0 and RECIPES["shift"]["augment_shift"] == 2
     for recipe in RECIPES.values():

@@ -162,6 +162,12 @@ def wait_until_settled(page: Page) -> None:
     page.wait_for_timeout(300)  # sims typeset their text asynchronously, once MathJax is up
 
 
+# Code blocks (cell sources and text outputs) wider than their box: they would scroll
+# sideways; the page is opened 1280 px wide.
+WIDE_CODE_JS = r"""() => [...document.querySelectorAll('main pre')]
+  .filter(pre => pre.offsetParent !== null && pre.scrollWidth > pre.clientWidth + 1)
+  .map(pre => pre.innerText.split('\n').sort((a, b) => b.length - a.length)[0].slice(0, 100))"""
+
 RAW_MATH_JS = r"""() => {
   const skip = 'pre, code, script, style, textarea, mjx-container, .highlight';
   const root = document.querySelector('main') || document.body;

@@ -21,7 +21,7 @@ from convkit.book import exec_cache
 from convkit.book import imports as book_imports
 from convkit.sims import ConnectivitySim, Slide1DSim, Slide2DSim
 from convkit.sims._base import esm_source
-from convkit.sims.quickcheck import QuickCheck, quick_check
+from convkit.sims.quickcheck import QuickCheck, option_order, quick_check
 
 
 def test_sims_embed_their_module_and_state() -> None:
@@ -95,21 +95,43 @@ def test_connectivity_rejects_bad_input(kwargs: dict, error: type[Exception]) ->
 
 
 def test_quick_check_state_and_validation() -> None:
-    qc = quick_check("How many?", ["$7$", "$6$"], 0, "Because $10 - 4 + 1 = 7$.")
+    qc = quick_check("How many?", right=("$7$", "Because $10 - 4 + 1 = 7$."),
+                     wrong=[("$6$", "That forgets the $+1$.")])
     assert isinstance(qc, QuickCheck)
-    assert (qc.options, qc.answer, qc.chosen) == (["$7$", "$6$"], 0, -1)
+    assert sorted(qc.options) == ["$6$", "$7$"] and qc.chosen == -1
+    assert qc.options[qc.answer] == "$7$"
+    assert qc.explanations[qc.answer] == "Because $10 - 4 + 1 = 7$."
+    assert qc.explanations[1 - qc.answer] == "That forgets the $+1$."
+    ok = ("a", "why a")
     for bad in [
-        dict(question="", options=["a", "b"], answer=0, explanation="e"),
-        dict(question="q", options=["a"], answer=0, explanation="e"),
-        dict(question="q", options=["a", "a"], answer=0, explanation="e"),
-        dict(question="q", options=["a", "b"], answer=2, explanation="e"),
-        dict(question="q", options=["a", "b"], answer=True, explanation="e"),
-        dict(question="q", options=["a", "b"], answer=0, explanation=" "),
+        dict(question="", right=ok, wrong=[("b", "e")]),
+        dict(question="q", right=ok, wrong=[]),
+        dict(question="q", right=ok, wrong=[("a", "e")]),
+        dict(question="q", right=ok, wrong=[("b", " ")]),
+        dict(question="q", right=("a", ""), wrong=[("b", "e")]),
+        dict(question="q", right=ok, wrong=[(f"w{i}", "e") for i in range(10)]),
     ]:
         with pytest.raises(ValueError):
             quick_check(**bad)
-    with pytest.raises(TypeError):
-        quick_check("q", "ab", 0, "e")
+    for bad_type in [dict(question="q", right="a", wrong=[("b", "e")]),
+                     dict(question="q", right=ok, wrong="b"),
+                     dict(question="q", right=ok, wrong=[("b", "e", "x")])]:
+        with pytest.raises(TypeError):
+            quick_check(**bad_type)
+
+
+def test_quick_check_order_is_reproducible_and_spread() -> None:
+    """The right answer's place comes from the question alone (same on every build) and
+    is spread evenly over many questions, whatever place the author gave it."""
+    assert option_order("q?", 4) == option_order("q?", 4)
+    assert sorted(option_order("q?", 4)) == [0, 1, 2, 3]
+    places = [option_order(f"question {i}", 4)[0] for i in range(400)]
+    assert all(60 <= places.count(p) <= 140 for p in range(4)), places
+    qc = quick_check("q?", right=("r", "yes"), wrong=[("w1", "no 1"), ("w2", "no 2")])
+    order = option_order("q?", 3)
+    assert qc.answer == order[0]
+    assert [qc.options[order[k]] for k in range(3)] == ["r", "w1", "w2"]
+    assert [qc.explanations[order[k]] for k in range(3)] == ["yes", "no 1", "no 2"]
 
 
 def test_cell_failure_names_notebook_and_cell(tmp_path: Path) -> None:
@@ -306,13 +328,14 @@ def test_toc_lists_existing_chapters_in_order() -> None:
 def test_bibliography_has_the_course_references() -> None:
     bib = (ROOT / "references.bib").read_text()
     keys = re.findall(r"@\w+\{([^,]+),", bib)
-    assert len(keys) == len(set(keys)) == 12
+    assert len(keys) == len(set(keys)) >= 12, "a key is repeated, or references are missing"
     cited = set()
     for path in (ROOT / "book").glob("*.ipynb"):
         for cell in json.loads(path.read_text())["cells"]:
             cited |= set(re.findall(r"\{cite[a-z:]*\}`([^`]+)`", "".join(cell["source"])))
     cited = {k.strip() for group in cited for k in group.split(",")}
     assert cited <= set(keys), f"cited but not in references.bib: {cited - set(keys)}"
+    assert set(keys) <= cited, f"in references.bib but cited nowhere: {set(keys) - cited}"
 
 
 def test_a_notebook_whose_kernel_cannot_start_is_left_to_jupyter_book(tmp_path: Path) -> None:

@@ -14,7 +14,7 @@ pytestmark = pytest.mark.slow
 CELLS = [
     "from convkit.sims import Slide1DSim\nsim = Slide1DSim([1, 2, 3, 4, 5], [1, 0, -1])\nsim",
     "from convkit.sims.quickcheck import quick_check\n"
-    "quick_check('Pick $7$', ['$6$', '$7$'], 1, 'It is $7$.')",
+    "quick_check('Pick $7$', right=('$7$', 'It is $7$.'), wrong=[('$6$', 'One short.')])",
     "print('position', sim.position)",
 ]
 
@@ -37,7 +37,9 @@ def test_sims_render_and_sync_in_jupyterlab(browser, lab: str) -> None:
         assert sim.locator('[data-role="output"] [data-value]').count() == 2
         check = page.locator('[data-sim="quickcheck"]')
         check.wait_for(timeout=30_000)
-        check.locator('.ck-option[data-index="1"]').click()
+        check.locator('.ck-option[data-index="1"]').click()  # option_order puts $6$ second
+        assert check.locator('[data-role="explanation"]').inner_text().startswith("Not quite.")
+        check.locator('.ck-option[data-index="0"]').click()
         assert check.locator('[data-role="explanation"]').inner_text().startswith("Correct.")
         assert notebook.output_text(2) == "position 1"  # the Step reached the kernel
         assert notebook.errors == []

@@ -11,6 +11,7 @@ from book_site import (
     RAW_MATH_JS,
     ROOT,
     SCREENSHOT_DIR,
+    WIDE_CODE_JS,
     chapter_docnames,
     open_page,
     source_of,
@@ -22,7 +23,8 @@ pytestmark = pytest.mark.slow
 
 @pytest.mark.parametrize("docname", toc_docnames())
 def test_page_loads_offline_and_clean(visit, docname: str) -> None:
-    """No console error, nothing off-site, no failed request; math typeset; images have alt."""
+    """No console error, nothing off-site, no failed request; math typeset; images have alt;
+    no code block (source or output) scrolls sideways at 1280 px."""
     result = visit(docname)
     SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
     shot = SCREENSHOT_DIR / f"{docname.replace('/', '__')}.png"
@@ -34,6 +36,8 @@ def test_page_loads_offline_and_clean(visit, docname: str) -> None:
     typeset = result.page.locator("main mjx-container").count()
     assert typeset >= math_spans, f"{math_spans} math elements but {typeset} typeset"
     assert result.page.evaluate(IMAGES_WITHOUT_ALT_JS) == [], "images without real alt text"
+    wide = result.page.evaluate(WIDE_CODE_JS)
+    assert wide == [], f"code blocks that scroll sideways at 1280 px (widest lines): {wide}"
 
 
 def test_index_over_file_url(browser) -> None:

@@ -121,25 +121,53 @@ def test_connectivity_reacts_and_matches_convkit(visit, docname: str) -> None:
 
 
 @pytest.mark.parametrize("docname", sources_using("quick_check"))
-def test_quick_checks_reveal_their_explanation(visit, docname: str) -> None:
+def test_quick_checks_explain_every_answer(visit, docname: str) -> None:
+    """Every option, right or wrong, shows its own explanation when picked; a wrong
+    pick does not name the right letter (the reader can try again)."""
     result = visit(docname)
     for state, root in _sims(result, docname, "QuickCheck"):
         explanation = root.locator('[data-role="explanation"]')
         assert explanation.is_hidden(), "explanation visible before answering"
-        wrong = 1 if state["answer"] == 0 else 0
-        root.locator(f'.ck-option[data-index="{wrong}"]').click()
-        assert explanation.is_visible()
-        assert explanation.get_attribute("data-correct") == "false"
-        root.locator(f'.ck-option[data-index="{state["answer"]}"]').click()
-        assert explanation.get_attribute("data-correct") == "true"
-        assert explanation.inner_text().strip().startswith("Correct.")
+        wrong = [i for i in range(len(state["options"])) if i != state["answer"]]
+        for i in [*wrong, state["answer"]]:
+            root.locator(f'.ck-option[data-index="{i}"]').click()
+            assert explanation.is_visible()
+            right = i == state["answer"]
+            assert explanation.get_attribute("data-correct") == str(right).lower()
+            text = explanation.inner_text().strip()
+            assert text.startswith("Correct." if right else "Not quite."), text
+            assert "the answer is" not in text or state["explanations"][i].count("the answer is")
     assert result.page.evaluate(
         "() => [...document.querySelectorAll('.ck-qc')].some(e => /\\$|\\\\\\(/.test(e.innerText))"
     ) is False, "raw TeX left in a quick check"
     assert result.problems() == [], "\n".join(result.problems())
 
 
-@pytest.mark.parametrize("docname", [d for d in toc_docnames() if d.startswith("book/ch")])
-def test_chapter_has_two_quick_checks(docname: str) -> None:
-    """The course map asks for at least two quick checks per chapter."""
-    assert len(sims_in(HTML_DIR / f"{docname}.html", "QuickCheck")) >= 2
+def _quick_checks(docname: str) -> list[dict]:
+    return sims_in(HTML_DIR / f"{docname}.html", "QuickCheck")
+
+
+CHAPTERS = [d for d in toc_docnames() if d.startswith("book/ch")]
+
+
+@pytest.mark.parametrize("docname", CHAPTERS)
+def test_chapter_quick_checks_are_complete(built_book, docname: str) -> None:
+    """At least three quick checks per chapter; every option has an explanation of its
+    own (a wrong answer's says why it tempts and where it goes wrong, not the right
+    answer's text again)."""
+    checks = _quick_checks(docname)
+    assert len(checks) >= 3, f"{docname}: {len(checks)} quick checks"
+    for state in checks:
+        whys = state["explanations"]
+        assert len(whys) == len(state["options"]) >= 2, state["question"]
+        assert all(w.strip() for w in whys), state["question"]
+        assert len(set(whys)) == len(whys), f"an explanation repeats: {state['question']}"
+
+
+def test_right_answers_are_spread_over_positions(built_book) -> None:
+    """No position holds more than 35 % of the book's right answers, so always picking
+    the same letter cannot pass."""
+    places = [s["answer"] for d in CHAPTERS for s in _quick_checks(d)]
+    assert len(places) >= 3 * len(CHAPTERS)
+    shares = {p: places.count(p) / len(places) for p in sorted(set(places))}
+    assert max(shares.values()) <= 0.35, shares

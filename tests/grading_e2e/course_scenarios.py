@@ -149,11 +149,14 @@ def reference_location(name: str) -> str:
     """The convkit module that holds the reference function ``name``."""
     import convkit
     import convkit.lessons.equivariance
+    import convkit.lessons.gradcheck
 
     if hasattr(convkit, name):
         return "convkit"
     if hasattr(convkit.lessons.equivariance, name):
         return "convkit.lessons.equivariance"
+    if hasattr(convkit.lessons.gradcheck, name):
+        return "convkit.lessons.gradcheck"
     raise LookupError(f"convkit has no reference named {name}")
 
 

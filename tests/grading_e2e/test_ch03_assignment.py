@@ -1,11 +1,13 @@
-"""Chapter 3's assignment (pad2d, conv2d with stride and padding) graded for real.
+"""Chapter 3's assignment (pad2d, conv2d with stride and padding, predict-then-measure)
+graded for real.
 
 A temporary copy of the course is generated and autograded with nbgrader for a few
 students of ch03 only (the big scenario fixture of conftest stays on ch00/ch01):
 the reference answers (full marks), the untouched release (zero), a wrong answer
 (zero), a conv2d that handles int but not pair stride/padding (partial credit),
-one that calls convkit's reference (no hidden-test credit), and a pad2d that
-calls np.pad (no pad2d credit: that exercise denies library padding).
+one that calls convkit's reference (no hidden-test credit), a pad2d that
+calls np.pad (no pad2d credit: that exercise denies library padding), and a wrong
+prediction of the output size (everything but the predict item).
 """
 
 from __future__ import annotations
@@ -20,6 +22,9 @@ ASSIGNMENT = "ch03"
 STUDENTS = ("s01-solution", "s02-untouched", "s03-wrong", "s06-calls-reference")
 INT_ONLY = "s20-int-stride-only"
 NP_PAD = "s21-pad2d-calls-np-pad"
+WRONG_PREDICTION = "s22-wrong-prediction"
+# The floor without the + 1 (the number of jumps, not of windows) on both axes.
+WRONG_PREDICTION_ANSWER = "prediction = ((15 + 4 - 5) // 2, (10 + 4 - 5) // 2)\n"
 NP_PAD_SOLUTION = """
 def pad2d(x, padding, value=0.0):
     if isinstance(padding, int):
@@ -53,6 +58,7 @@ def graded_ch03(tmp_path_factory: pytest.TempPathFactory) -> GradedCourse:
     variants = {
         INT_ONLY: {"ch03-conv2d-solution": _int_only},
         NP_PAD: {"ch03-pad2d-solution": NP_PAD_SOLUTION},
+        WRONG_PREDICTION: {"ch03-predict-answer": WRONG_PREDICTION_ANSWER},
     }
     return grade_chapter(tmp_path_factory.mktemp("course_ch03"), ASSIGNMENT, STUDENTS, variants)
 
@@ -80,6 +86,7 @@ def test_int_only_conv2d_gets_partial_credit(graded_ch03: GradedCourse) -> None:
     assert auto["ch03-conv2d-visible"][0] == 0  # its last example uses pairs
     pad_cells = [c for c in auto if c.startswith("ch03-pad2d")]
     assert pad_cells and all(auto[c][0] == auto[c][1] for c in pad_cells)
+    assert auto["ch03-predict-hidden"][0] == 1  # int stride and padding: measured right
     total, full = sum(s for s, _ in auto.values()), sum(t for _, t in auto.values())
     assert 0 < total < full
 
@@ -87,7 +94,7 @@ def test_int_only_conv2d_gets_partial_credit(graded_ch03: GradedCourse) -> None:
 def test_calling_the_reference_gets_no_hidden_credit(graded_ch03: GradedCourse) -> None:
     auto = _auto(graded_ch03, "s06-calls-reference")
     hidden = {c: s for c, (s, _) in auto.items() if "hidden" in c}
-    assert len(hidden) == 4 and all(s == 0 for s in hidden.values()), hidden
+    assert len(hidden) == 5 and all(s == 0 for s in hidden.values()), hidden
 
 
 def test_pad2d_calling_np_pad_gets_no_pad2d_credit(graded_ch03: GradedCourse) -> None:
@@ -97,3 +104,10 @@ def test_pad2d_calling_np_pad_gets_no_pad2d_credit(graded_ch03: GradedCourse) ->
     assert len(pad_cells) == 3 and all(auto[c][0] == 0 for c in pad_cells), auto
     conv_cells = [c for c in auto if c.startswith("ch03-conv2d")]
     assert conv_cells and all(auto[c][0] == auto[c][1] for c in conv_cells), auto
+
+
+def test_wrong_prediction_loses_only_the_predict_item(graded_ch03: GradedCourse) -> None:
+    auto = _auto(graded_ch03, WRONG_PREDICTION)
+    assert auto["ch03-predict-hidden"] == (0, 1)
+    others = {c: v for c, v in auto.items() if c != "ch03-predict-hidden"}
+    assert all(score == top for score, top in others.values()), others

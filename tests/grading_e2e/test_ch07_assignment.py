@@ -1,19 +1,23 @@
-"""Chapter 7's assignment (im2col, conv2d as one matrix product, the UnfoldConv2d layer,
-the backward pass of conv2d) graded for real.
+"""Chapter 7's assignment (im2col and a prediction about it, conv2d as one matrix product,
+the UnfoldConv2d layer, the backward pass of conv2d, a centred-difference gradient checker
+and a gradient check of a backward pass) graded for real.
 
 A temporary copy of the course is generated and autograded with nbgrader for a few
 students of ch07 only: the reference answers (full marks), the untouched release
 (zero), a wrong answer (no credit for the wrong functions), one that calls convkit's
 reference (no hidden-test credit), a layer whose forward pass calls F.conv2d (no
 credit for the layer), a correct conv2d that loops over output positions (no credit
-for "no loops"), and a layer that forgets its bias (partial credit).
+for "no loops"), a layer that forgets its bias (partial credit), a gradient checker
+that uses the one-sided (forward) difference (no credit for the checker, and the
+message names the mistake), and a prediction far from the measurement (no credit for
+the predict item).
 """
 
 from __future__ import annotations
 
 import pytest
 from chapter_grading import auto_scores, grade_chapter
-from test_autograde_outcomes import GradedCourse
+from test_autograde_outcomes import GradedCourse, autograded_errors
 
 pytestmark = pytest.mark.slow
 
@@ -22,6 +26,8 @@ STUDENTS = ("s01-solution", "s02-untouched", "s03-wrong", "s06-calls-reference")
 CALLS_CONV = "s32-layer-calls-conv2d"
 LOOPS = "s33-conv2d-loops-over-positions"
 NO_BIAS = "s34-layer-forgets-bias"
+FORWARD_DIFFERENCE = "s35-checker-forward-difference"
+BAD_PREDICTION = "s36-prediction-off"
 MODULE_CELLS = ("ch07-module-visible", "ch07-module-hidden-forward", "ch07-module-hidden-gradients")
 FORWARD_CONV = """
 import math
@@ -57,6 +63,19 @@ def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1):
     return out
 """
 BIAS_LINE = "            out = out + self.bias[:, None]"
+ONE_SIDED = """
+def numerical_gradient(f, a, eps=1e-6):
+    grad = np.zeros(a.shape)
+    f0 = f()
+    for idx in np.ndindex(a.shape):
+        keep = a[idx]
+        a[idx] = keep + eps
+        grad[idx] = (f() - f0) / eps
+        a[idx] = keep
+    return grad
+"""
+CHECKER_CELLS = ("ch07-numgrad-visible", "ch07-numgrad-hidden")
+FAR_PREDICTION = "prediction = 0.36  # the share of zeros in the padded image itself\n"
 
 
 def _forget_bias(source: str) -> str:
@@ -71,6 +90,8 @@ def graded_ch07(tmp_path_factory: pytest.TempPathFactory) -> GradedCourse:
         CALLS_CONV: {"ch07-module-solution": FORWARD_CONV},
         LOOPS: {"ch07-conv-solution": LOOP_CONV},
         NO_BIAS: {"ch07-module-solution": _forget_bias},
+        FORWARD_DIFFERENCE: {"ch07-numgrad-solution": ONE_SIDED},
+        BAD_PREDICTION: {"ch07-predict-solution": FAR_PREDICTION},
     }
     return grade_chapter(tmp_path_factory.mktemp("course_ch07"), ASSIGNMENT, STUDENTS, variants)
 
@@ -88,7 +109,7 @@ def _full_except(auto: dict[str, tuple[float, float]], zero: tuple[str, ...]) ->
 
 def test_reference_solution_gets_full_marks(graded_ch07: GradedCourse) -> None:
     auto = _auto(graded_ch07, "s01-solution")
-    assert sum(top for _, top in auto.values()) == 12
+    assert sum(top for _, top in auto.values()) == 19
     assert all(score == top for score, top in auto.values()), auto
 
 
@@ -106,7 +127,7 @@ def test_wrong_functions_get_no_credit(graded_ch07: GradedCourse) -> None:
 def test_calling_the_reference_gets_no_hidden_credit(graded_ch07: GradedCourse) -> None:
     auto = _auto(graded_ch07, "s06-calls-reference")
     hidden = {c: s for c, (s, _) in auto.items() if "hidden" in c and c not in MODULE_CELLS}
-    assert len(hidden) == 4 and all(s == 0 for s in hidden.values()), hidden
+    assert len(hidden) == 7 and all(s == 0 for s in hidden.values()), hidden
 
 
 def test_layer_calling_conv2d_gets_no_credit_for_the_layer(graded_ch07: GradedCourse) -> None:
@@ -121,4 +142,20 @@ def test_conv2d_looping_over_positions_loses_the_loop_test(graded_ch07: GradedCo
 def test_layer_without_bias_gets_partial_credit(graded_ch07: GradedCourse) -> None:
     auto = _auto(graded_ch07, NO_BIAS)
     _full_except(auto, MODULE_CELLS)
-    assert 0 < sum(s for s, _ in auto.values()) < 12
+    assert 0 < sum(s for s, _ in auto.values()) < 19
+
+
+def test_forward_difference_checker_loses_the_checker_points(graded_ch07: GradedCourse) -> None:
+    # on the linear loss of the gradient check a one-sided difference is exact up to
+    # rounding, so Part 6 keeps its points; the checker's own tests use curved losses
+    _full_except(_auto(graded_ch07, FORWARD_DIFFERENCE), CHECKER_CELLS)
+    errors = autograded_errors(graded_ch07, ASSIGNMENT, FORWARD_DIFFERENCE)
+    assert "one-sided (forward) difference" in errors, errors
+
+
+def test_prediction_far_from_the_measurement_loses_the_predict_item(
+    graded_ch07: GradedCourse,
+) -> None:
+    _full_except(_auto(graded_ch07, BAD_PREDICTION), ("ch07-predict-hidden",))
+    errors = autograded_errors(graded_ch07, ASSIGNMENT, BAD_PREDICTION)
+    assert "but your prediction 0.36 does not agree with it within 0.005" in errors, errors

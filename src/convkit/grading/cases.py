@@ -17,7 +17,10 @@ do not fit: the reference raises, see solutions/ch05), ``shape_trace`` (``pool=F
 convolutions only), ``receptive_field`` (``dilation=False``: (kernel, stride) pairs).
 ``im2col``, ``conv2d_backward`` (``pairs=False``: int stride and padding) for ch07, with
 :func:`conv_module_forward` / :func:`conv_module_gradients` (a student's conv module as
-functions of conv2d's / conv2d_backward's arguments) and :func:`check_no_position_loops`.
+functions of conv2d's / conv2d_backward's arguments) and :func:`check_no_position_loops`;
+``numerical_gradient`` (a :class:`ScalarLoss` and the array it reads) with
+:func:`check_gradient_checker`, and ``gradient_errors`` (a conv2d case and a backward
+pass returning true or deliberately buggy gradients, ``bug=...``).
 ``patchify`` (``pairs=False``: square patches only), ``patch_embed`` (``bias=False``:
 no bias) and ``depthwise_separable_params`` for ch09.
 A callable ``kind(rng) -> (args, kwargs)`` is accepted too.
@@ -26,6 +29,7 @@ A callable ``kind(rng) -> (args, kwargs)`` is accepted too.
 from __future__ import annotations
 
 from collections.abc import Callable
+from copy import deepcopy
 from sys import settrace as _settrace  # bound now: the notebook cannot swap it
 from typing import Any
 
@@ -495,6 +499,229 @@ def conv_module_gradients(cls: Any) -> Callable:
     return _student_callable(gradients)
 
 
+# -- ch07: a gradient checker, and a gradient check of conv2d_backward ----------------
+class ScalarLoss:
+    """A smooth, non-linear scalar function of one float64 array, which it reads in place.
+
+    a: any shape -> float: ``sum(c * sin(a)) + sum(d * a**2) / 2 + (sum(e * a))**2 / 4``
+    with fixed random coefficient arrays c, d, e of a's shape. Called with no
+    arguments (``f()``), as :func:`convkit.lessons.gradcheck.numerical_gradient`
+    expects; :meth:`gradient` is its exact gradient. The hidden tests hand it to the
+    student's gradient checker (its ``__call__`` is registered as callable by graded
+    code; it offers nothing a student could reuse).
+    """
+
+    __name__ = "smooth_loss"
+
+    def __init__(self, array: np.ndarray, rng: np.random.Generator) -> None:
+        self.array = array
+        self.c, self.d, self.e = (rng.normal(size=array.shape) for _ in range(3))
+
+    def __call__(self, *args: Any, **kwargs: Any) -> float:
+        if args or kwargs:
+            raise GradingFailure(
+                "f takes no arguments: it reads the array a itself. Change an entry of a "
+                "in place, call f(), and put the entry back."
+            )
+        a = self.array
+        return float(np.sum(self.c * np.sin(a)) + np.sum(self.d * a * a) / 2
+                     + np.sum(self.e * a) ** 2 / 4)
+
+    def gradient(self) -> np.ndarray:
+        """df/da at the array's current values: ``c cos(a) + d a + e sum(e a) / 2``."""
+        a = self.array
+        return self.c * np.cos(a) + self.d * a + self.e * np.sum(self.e * a) / 2
+
+
+_rules.STUDENT_CALLABLE_CODES.update(_rules._walk_code(ScalarLoss.__call__.__code__))
+
+# eps of the cases (None: the student's default); large ones make a one-sided
+# difference fail clearly (its error grows like eps, the centred one's like eps**2).
+GRADIENT_EPS = (None, None, 1e-4, 1e-3, 1e-2, 0.05)
+
+
+def _numerical_gradient(rng: np.random.Generator) -> Case:
+    """numerical_gradient(f, a, eps): a float64 array of 1 to 4 axes (at most 24 entries)
+    and a :class:`ScalarLoss` f reading it (a shared object: deep copies keep f reading
+    their own a)."""
+    ndim = _int(rng, 1, 4)
+    shape = tuple(_int(rng, 1, 4 if ndim < 3 else 2) for _ in range(ndim))
+    a = rng.normal(size=shape)
+    eps = GRADIENT_EPS[_int(rng, 0, len(GRADIENT_EPS) - 1)]
+    return (ScalarLoss(a, rng), a), ({} if eps is None else {"eps": eps})
+
+
+def _difference_mistake(case: Case, expected: np.ndarray, got: Any,
+                        at_default_eps: np.ndarray | None) -> str | None:
+    """The known mistake a gradient checker's result ``got`` matches, in words, or None.
+
+    expected: the reference's result for ``case``; at_default_eps: its result with
+    eps left at the default (None when the case uses the default). The usual wrong
+    answers are recomputed on a copy of the case and compared with ``got``."""
+    if type(got) is not np.ndarray or got.shape != expected.shape:
+        return None
+    (f, a), kwargs = deepcopy(case)
+    eps = kwargs.get("eps", 1e-6)
+    f0 = f()
+    forward, backward = np.zeros_like(a), np.zeros_like(a)
+    for idx in np.ndindex(a.shape):
+        keep = a[idx]
+        a[idx] = keep + eps
+        forward[idx] = (f() - f0) / eps
+        a[idx] = keep - eps
+        backward[idx] = (f0 - f()) / eps
+        a[idx] = keep
+    named = [
+        (forward, "equals the one-sided (forward) difference (f(a + eps) - f(a)) / eps, "
+                  "whose error shrinks only like eps; use the centred difference, whose "
+                  "error shrinks like eps**2"),
+        (backward, "equals the one-sided (backward) difference (f(a) - f(a - eps)) / eps, "
+                   "whose error shrinks only like eps; use the centred difference, whose "
+                   "error shrinks like eps**2"),
+        (2 * expected, "is twice the centred difference: divide f(a + eps) - f(a - eps) by "
+                       "2 * eps, the distance between the two points"),
+        (-expected, "has the wrong sign: it is f(a + eps) - f(a - eps) that goes on top"),
+        (np.zeros_like(expected), "is all zeros: f never saw your nudges. f reads the array "
+                                  "a itself (not a copy), so change the entries of a in "
+                                  "place before each call of f(), then put them back"),
+    ]
+    if at_default_eps is not None:
+        named.append((at_default_eps, f"is the centred difference for eps=1e-6, not for the "
+                                      f"eps={eps:g} it was given: use the eps argument"))
+    scale = max(1.0, float(np.abs(expected).max()))
+    for candidate, words in named:
+        if np.abs(got - candidate).max() <= 1e-7 * scale:
+            return f"your gradient {words}."
+    return None
+
+
+def check_gradient_checker(student_fn: Any, reference_fn: Callable, *, n: int = 20,
+                           seed: int = 0, deny: Any = ()) -> None:
+    """Check a student's centred-difference ``numerical_gradient(f, a, eps=1e-6)``.
+
+    f: () -> float reading a; a: float64 array of any shape -> gradient like a.
+
+    ``student_fn`` must give ``reference_fn``'s results (check_function, with the
+    guard and ``deny``) on ``n`` random :class:`ScalarLoss` cases, some with a large
+    eps, and leave a exactly as it was. A wrong result that matches a known mistake
+    (a one-sided difference, twice or minus the centred one, zeros because a copy
+    was nudged) is named in the failure message.
+    """
+    from convkit.grading.compare import _same_inputs, check_function
+
+    cases = random_cases("numerical_gradient", n=n, seed=seed)
+    seen: list[Any] = []
+
+    def numerical_gradient(f: Any, a: Any, eps: float = 1e-6) -> Any:
+        before = a.copy()
+        got = student_fn(f, a) if eps == 1e-6 else student_fn(f, a, eps=eps)
+        seen.append(got)
+        if not _same_inputs(before, a):
+            raise GradingFailure(
+                "after your function returned, a was not exactly as before: save each "
+                "entry before you nudge it and put the saved value back (adding and "
+                "subtracting eps does not always give the same float back)."
+            )
+        return got
+
+    _student_callable(numerical_gradient)
+    for case in cases:
+        seen.clear()
+        try:
+            check_function(numerical_gradient, reference_fn, [case], name="numerical_gradient",
+                           deny=deny)
+        except GradingFailure as failure:
+            if not seen:
+                raise
+            expected = reference_fn(*deepcopy(case[0]), **case[1])
+            default = reference_fn(*deepcopy(case[0])) if "eps" in case[1] else None
+            words = _difference_mistake(case, expected, _plain_or_none(seen[-1]), default)
+            if words is None:
+                raise
+            raise GradingFailure(f"{failure} — {words}") from None
+
+
+def _plain_or_none(value: Any) -> np.ndarray | None:
+    """``value`` as a plain float64 ndarray, or None if it is not array-like."""
+    from convkit.grading import _trusted as T
+
+    try:
+        return T.plain_array(value, "the result").astype(np.float64)
+    except GradingFailure:
+        return None
+
+
+def autograd_entry_points() -> tuple[object, ...]:
+    """The ``deny=`` list for an exercise that must find gradients itself: torch's
+    ``torch.autograd.grad``, ``torch.autograd.backward`` and ``Tensor.backward``
+    (empty when torch is not installed)."""
+    import importlib.util
+
+    if importlib.util.find_spec("torch") is None:
+        return ()
+    import torch
+
+    return (torch.autograd.grad, torch.autograd.backward, torch.Tensor.backward)
+
+
+class _FrozenBackward:
+    """A conv2d backward pass that returns fixed gradients (copies), whatever it is
+    given: the true ones of one case, or the true ones with a known bug put in."""
+
+    def __init__(self, grads: tuple[np.ndarray, ...], label: str) -> None:
+        self.grads = grads
+        self.__name__ = label
+
+    def __call__(self, grad_out: Any, x: Any, weight: Any, stride: Any = 1, padding: Any = 0,
+                 dilation: Any = 1) -> tuple[np.ndarray, ...]:
+        return tuple(g.copy() for g in self.grads)
+
+
+_rules.STUDENT_CALLABLE_CODES.update(_rules._walk_code(_FrozenBackward.__call__.__code__))
+
+
+def _broken_gradients(grads: tuple[np.ndarray, ...], grad_out: np.ndarray,
+                      bug: str) -> tuple[np.ndarray, ...]:
+    """conv2d_backward's true (grad_x, grad_weight, grad_bias) with one known bug put in."""
+    gx, gw, gb = (g.copy() for g in grads)
+    if bug == "bias_of_first_sample":  # the batch sum forgotten
+        gb = grad_out[0].sum(axis=(1, 2))
+    elif bug == "weight_kernel_flipped":
+        gw = gw[:, :, ::-1, ::-1].copy()
+    elif bug == "input_shifted":  # an index off by one
+        gx = np.roll(gx, 1, axis=-1)
+    elif bug == "weight_halved":
+        gw = gw / 2
+    return gx, gw, gb
+
+
+GRADIENT_BUGS = ("none", "bias_of_first_sample", "weight_kernel_flipped", "input_shifted",
+                 "weight_halved")
+
+
+def _gradient_errors(rng: np.random.Generator, bug: str | None = None) -> Case:
+    """gradient_errors(backward, x, weight, bias, grad_out, stride, padding): a small
+    conv2d case (batch of 2 or 3, kernel 2 or 3 a side, int stride and padding) and a
+    backward pass returning its true gradients or, with ``bug`` (random by default, one
+    of :data:`GRADIENT_BUGS`), buggy ones."""
+    import convkit
+
+    n, c, o = _int(rng, 2, 3), _int(rng, 1, 2), _int(rng, 1, 3)
+    kh, kw = _int(rng, 2, 3), _int(rng, 2, 3)
+    stride, padding = _int(rng, 1, 2), _int(rng, 0, 1)
+    x = _values(rng, (n, c, _int(rng, kh, 6), _int(rng, kw, 6)))
+    weight, bias = _values(rng, (o, c, kh, kw)), _values(rng, (o,))
+    kwargs: dict[str, Any] = {"stride": stride, "padding": padding}
+    grad_out = _values(rng, convkit.conv2d(x, weight, bias, **kwargs).shape)
+    grads = convkit.conv2d_backward(grad_out, x, weight, **kwargs)
+    bug = GRADIENT_BUGS[_int(rng, 0, len(GRADIENT_BUGS) - 1)] if bug is None else bug
+    if bug not in GRADIENT_BUGS:
+        raise ValueError(f"random_cases: unknown bug {bug!r}; known: {GRADIENT_BUGS}")
+    label = "conv2d_backward" if bug == "none" else f"backward_with_{bug}"
+    backward = _FrozenBackward(_broken_gradients(grads, grad_out, bug), label)
+    return (backward, x, weight, bias, grad_out), kwargs
+
+
 def _size_pair(rng: np.random.Generator) -> tuple[Case, Case]:
     """Two conv2d cases alike in all but the image size: about 3x3 outputs, then about 60x60
     (same batch, channels, kernel, stride, padding and bias)."""
@@ -626,6 +853,8 @@ GENERATORS: dict[str, Callable[..., Case]] = {
     "receptive_field": _receptive_field,
     "im2col": _im2col,
     "conv2d_backward": _conv2d_backward,
+    "numerical_gradient": _numerical_gradient,
+    "gradient_errors": _gradient_errors,
     "patchify": _patchify,
     "patch_embed": _patch_embed,
     "depthwise_separable_params": _conv2d_params,

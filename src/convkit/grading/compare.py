@@ -10,11 +10,22 @@ the student, e.g.::
     index (0, 1, 2, 0): expected 3.25, got 3.0 (max abs difference 0.25 over 7 of
     72 entries)
 
+When the wrong result equals what a known mistake computes (see
+:mod:`convkit.grading.mistakes`), a sentence naming it follows the difference::
+
+    conv2d(x of shape (1, 2, 4, 4), weight of shape (3, 2, 2, 2), bias=[0.5, -1.0, 2.0]):
+    values differ at index (0, 0, 0, 0): expected 3.125, got 2.625 (max abs difference
+    2.0 over 27 of 27 entries) — your result equals conv2d without the bias: add bias[o]
+    to every entry of output channel o.
+
 The reference runs first, outside the guard, on its own copy of the inputs; the
 student's function runs under :func:`no_shortcuts` on another copy, and its result
 is turned into a plain ndarray inside the guard (so an ``__array__`` hook cannot
 run off-limits code after the guard is gone).  All comparisons use the trusted
-numpy references of :mod:`convkit.grading._trusted`.
+numpy references of :mod:`convkit.grading._trusted`.  The known mistakes are
+computed after a case has failed, outside the guard, from a pristine copy of the
+case's arguments with convkit's own operations; they only add words to the
+message (a mistake that cannot be computed is left out), never change the grade.
 """
 
 from __future__ import annotations
@@ -24,7 +35,17 @@ import os
 
 # Bound at import (before any student code runs), so a notebook that rebinds
 # builtins.type / isinstance / ... cannot change what the grader sees.
-from builtins import callable, float, getattr, int, isinstance, len, str, type  # noqa: UP029
+from builtins import (  # noqa: UP029
+    Exception,
+    callable,
+    float,
+    getattr,
+    int,
+    isinstance,
+    len,
+    str,
+    type,
+)
 from collections.abc import Callable, Iterable
 from copy import deepcopy
 from types import FunctionType
@@ -35,6 +56,7 @@ import numpy as np
 from convkit.grading import _trusted as T
 from convkit.grading.errors import GradingFailure, ShortcutError
 from convkit.grading.guard import no_shortcuts
+from convkit.grading.mistakes import named_mistake
 
 _GRADING_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
 _CONVKIT_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
@@ -296,7 +318,8 @@ def check_function(
             got = _to_plain(got, expected, f"the result of {name}")
         problem = _compare(expected, got, rtol, atol, "result")
         if problem:
-            raise GradingFailure(f"{call}: {problem}")
+            note = _mistake_note(reference_fn, pristine, got, expected, rtol, atol)
+            raise GradingFailure(f"{call}: {problem}{note}")
         for label, before, after in _named_args(params, pristine, (student_args, student_kwargs)):
             if not _same_inputs(before, after):
                 raise GradingFailure(
@@ -305,6 +328,19 @@ def check_function(
                 )
     if checked == 0:
         raise GradingFailure(f"no test cases were given for {name} (a bug in the test)")
+
+
+def _mistake_note(reference_fn: Callable, pristine: tuple, got: Any, expected: Any,
+                  rtol: float, atol: float) -> str:
+    """`` — your result equals <a known mistake>: <what to change>.``, or "" when no
+    known mistake matches. Never raises: the message and the grade stay as they were
+    if naming the mistake fails."""
+    try:
+        args, kwargs = deepcopy(pristine)
+        sentence = named_mistake(reference_fn, args, kwargs, got, rtol, atol, expected)
+    except Exception:
+        return ""
+    return f" — {sentence}" if type(sentence) is str and sentence else ""
 
 
 def _check_reference(reference_fn: Any, name: str) -> None:

@@ -11,6 +11,12 @@ One gradient per image, so it is cheap enough to run on a whole test set.
 - :func:`find_flip`: the details of the smallest flip of one image (:class:`Flip`);
   :func:`convkit.viz.adversarial.plot_flip` draws it (original, perturbation,
   adversarial image).
+- How large is "small"? :func:`perturbation_size` measures a perturbation per image
+  (largest pixel change, Euclidean length, share of pixels moved);
+  :func:`nearest_other_class_distance` the Euclidean distance from each image to the
+  closest reference image (e.g. a training digit) of another class, the scale the
+  perturbation can be compared with; :func:`random_sign_noise` the random control
+  images that :func:`accuracy_under_noise` scores.
 
 Images are float ``(N, C, H, W)`` in ``[0, 1]`` (numpy or torch; numpy in gives
 numpy out), labels int ``(N,)``. The model is used in eval mode and its
@@ -32,12 +38,16 @@ from convkit.nn.torch_state import eval_mode
 
 __all__ = [
     "Flip",
+    "PerturbationSize",
     "accuracy_under_attack",
     "accuracy_under_noise",
     "fgsm",
     "find_flip",
     "flip_epsilons",
+    "nearest_other_class_distance",
+    "perturbation_size",
     "predict_with_confidence",
+    "random_sign_noise",
 ]
 
 
@@ -58,6 +68,20 @@ class Flip(NamedTuple):
     confidence: float
     new_label: int
     new_confidence: float
+
+
+class PerturbationSize(NamedTuple):
+    """How far each perturbed image is from its original (one value per image, (N,)).
+
+    Attributes:
+        linf: the largest change of any pixel (the L-infinity norm), in pixel units.
+        l2: the Euclidean length of the change (all pixels together).
+        changed: the share of pixels that moved at all (0..1).
+    """
+
+    linf: np.ndarray
+    l2: np.ndarray
+    changed: np.ndarray
 
 
 # ----------------------------------------------------------------------- checks
@@ -110,6 +134,12 @@ def _gradient_sign(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> torch.
 
 def _perturb(x: torch.Tensor, sign: torch.Tensor, epsilon: float) -> torch.Tensor:
     return (x + epsilon * sign).clamp_(0.0, 1.0)
+
+
+def _random_signs(shape: tuple[int, ...], seed: int) -> torch.Tensor:
+    """A float32 tensor of ``shape`` holding -1 and +1 with equal probability, from ``seed``."""
+    rng = np.random.default_rng(seed)
+    return torch.from_numpy(rng.choice([-1.0, 1.0], size=shape).astype(np.float32))
 
 
 def fgsm(model: nn.Module, x: np.ndarray | torch.Tensor, y: np.ndarray | torch.Tensor,
@@ -196,8 +226,7 @@ def accuracy_under_noise(model: nn.Module, x: np.ndarray | torch.Tensor,
     xt = _images(func, x)
     yt = _labels(func, y, xt.shape[0])
     values = [_epsilon(func, e) for e in epsilons]
-    rng = np.random.default_rng(seed)
-    sign = torch.from_numpy(rng.choice([-1.0, 1.0], size=tuple(xt.shape)).astype(np.float32))
+    sign = _random_signs(tuple(xt.shape), seed)
     with eval_mode(model), torch.no_grad():
         acc = [(model(_perturb(xt, sign, e)).argmax(1) == yt).float().mean().item()
                for e in values]
@@ -227,3 +256,68 @@ def find_flip(model: nn.Module, x: np.ndarray | torch.Tensor, y: int,
             return Flip(eps, x_adv[0].numpy(), int(label[0]), float(conf[0]),
                         int(new_label[0]), float(new_conf[0]))
     return None
+
+
+def random_sign_noise(x: np.ndarray | torch.Tensor, epsilon: float,
+                      seed: int = 0) -> np.ndarray | torch.Tensor:
+    """x: (N, C, H, W) in [0, 1] -> x moved by ±epsilon per pixel, signs at random, clipped.
+
+    The images :func:`accuracy_under_noise` scores for this ``epsilon`` and ``seed``
+    (the same sign pattern). A numpy input gives a float32 numpy array, a tensor a tensor.
+    """
+    func = "random_sign_noise"
+    xt = _images(func, x)
+    noisy = _perturb(xt, _random_signs(tuple(xt.shape), seed), _epsilon(func, epsilon))
+    return noisy if isinstance(x, torch.Tensor) else noisy.numpy()
+
+
+def perturbation_size(x: np.ndarray | torch.Tensor,
+                      x_adv: np.ndarray | torch.Tensor) -> PerturbationSize:
+    """x, x_adv: (N, C, H, W) in [0, 1] -> :class:`PerturbationSize`, each field (N,).
+
+    Per image: the largest absolute pixel change, the Euclidean norm of
+    ``x_adv - x`` and the share of its pixels that changed. ValueError if the shapes
+    differ.
+    """
+    func = "perturbation_size"
+    a, b = _images(func, x), _images(func, x_adv)
+    if a.shape != b.shape:
+        raise ValueError(f"{func}: x has shape {tuple(a.shape)}, x_adv {tuple(b.shape)}")
+    delta = (b.double() - a.double()).reshape(a.shape[0], -1).numpy()
+    return PerturbationSize(
+        linf=np.abs(delta).max(axis=1, initial=0.0),
+        l2=np.linalg.norm(delta, axis=1),
+        changed=np.mean(delta != 0, axis=1) if delta.shape[1] else np.zeros(len(delta)),
+    )
+
+
+def nearest_other_class_distance(x: np.ndarray, y: np.ndarray, x_ref: np.ndarray,
+                                 y_ref: np.ndarray, batch_size: int = 256) -> np.ndarray:
+    """Euclidean distance from each image to the closest reference image of another class.
+
+    x: (N, C, H, W), y: (N,); x_ref: (M, C, H, W), y_ref: (M,) -> float64 (N,).
+    ``inf`` for an image whose class is the only one among the references. Computed
+    in float64, ``batch_size`` images at a time (the N x M distance matrix is never
+    held whole).
+    """
+    func = "nearest_other_class_distance"
+    xt, rt = _images(func, x), _images(func, x_ref)
+    if xt.shape[1:] != rt.shape[1:]:
+        raise ValueError(f"{func}: x images are {tuple(xt.shape[1:])}, "
+                         f"x_ref images {tuple(rt.shape[1:])}")
+    labels = _labels(func, y, xt.shape[0]).numpy()
+    ref_labels = _labels(func, y_ref, rt.shape[0]).numpy()
+    if isinstance(batch_size, bool) or not isinstance(batch_size, numbers.Integral) \
+            or batch_size < 1:
+        raise ValueError(f"{func}: batch_size must be a positive int, got {batch_size!r}")
+    a = xt.double().reshape(xt.shape[0], -1).numpy()
+    r = rt.double().reshape(rt.shape[0], -1).numpy()
+    r_sq = (r * r).sum(axis=1)
+    out = np.full(len(a), np.inf)
+    for start in range(0, len(a), int(batch_size)):
+        chunk = a[start:start + int(batch_size)]
+        sq = (chunk * chunk).sum(axis=1)[:, None] + r_sq[None, :] - 2.0 * chunk @ r.T
+        other = labels[start:start + len(chunk), None] != ref_labels[None, :]
+        sq = np.where(other, np.maximum(sq, 0.0), np.inf)
+        out[start:start + len(chunk)] = np.sqrt(sq.min(axis=1, initial=np.inf))
+    return out

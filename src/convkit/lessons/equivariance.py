@@ -9,7 +9,11 @@ functions here make that claim concrete and checkable:
 - :func:`shift2d` (the one of :mod:`convkit.ops.shift`, named here too) moves an
   image by whole pixels, filling the uncovered border;
 - :func:`equivariance_error` measures how far an operation is from commuting
-  with a shift, away from the borders where the shift loses information.
+  with a shift, away from the borders where the shift loses information;
+- :func:`shift_mismatch` compares a shifted input's output with the output moved
+  by another amount: a layer with stride ``s`` answers a shift of ``s*a`` pixels
+  with an output shift of exactly ``a``, and a shift by a non-multiple of ``s`` with
+  no output shift at all.
 
 Pure numpy; no torch.
 """
@@ -21,10 +25,16 @@ from collections.abc import Callable
 import numpy as np
 from numpy.typing import ArrayLike
 
-from convkit._checks import as_float_array, check_ndim, int_at_least, window_output_size
+from convkit._checks import (
+    as_float_array,
+    check_ndim,
+    int_at_least,
+    int_tuple,
+    window_output_size,
+)
 from convkit.ops.shift import shift2d
 
-__all__ = ["conv1d_matrix", "equivariance_error", "shift2d"]
+__all__ = ["conv1d_matrix", "equivariance_error", "shift2d", "shift_mismatch"]
 
 
 def conv1d_matrix(weight: ArrayLike, length: int, stride: int = 1, padding: int = 0) -> np.ndarray:
@@ -94,25 +104,70 @@ def equivariance_error(
     Raises ValueError when the two results have different shapes, or the margin
     leaves nothing to compare.
     """
-    margin = int_at_least("equivariance_error", "margin", margin, 0)
-    arr = as_float_array("equivariance_error", "x", x)
-    shift_then_op = np.asarray(op(shift2d(arr, dy, dx)))
-    op_then_shift = shift2d(np.asarray(op(arr)), dy, dx)
+    return _interior_gap("equivariance_error", op, x, (dy, dx), (dy, dx), margin)
+
+
+def shift_mismatch(
+    op: Callable[[np.ndarray], np.ndarray],
+    x: ArrayLike,
+    shift: tuple[int, int],
+    out_shift: tuple[int, int],
+    margin: int,
+) -> float:
+    """How far ``op`` of a shifted input is from ``op``'s output moved by ``out_shift``.
+
+    x: (..., H, W) -> float; op maps (..., H, W) to (..., H_out, W_out).
+
+    Returns the largest ``|op(shift2d(x, *shift)) - shift2d(op(x), *out_shift)|`` over
+    the interior ``[margin:H_out-margin, margin:W_out-margin]`` of the last two axes,
+    as a Python float.  With ``out_shift == shift`` this is :func:`equivariance_error`.
+    For a layer with stride ``s`` (a strided convolution, ``s x s`` pooling) the
+    mismatch is zero in the interior for ``shift = (s*a, s*b)`` and
+    ``out_shift = (a, b)``; for a shift that is not a multiple of ``s`` no output
+    shift makes it zero in general.
+
+    shift: (dy, dx), the input's shift in pixels (see :func:`shift2d`).
+    out_shift: (dy, dx), the shift applied to the output for the comparison.
+    margin: rows/columns of the output ignored at each side, >= 0.
+
+    Raises TypeError when a shift is not a pair of ints, and ValueError when the two
+    results have different shapes or the margin leaves nothing to compare.
+    """
+    func = "shift_mismatch"
+    shift = int_tuple(func, "shift", shift, 2)
+    out_shift = int_tuple(func, "out_shift", out_shift, 2)
+    return _interior_gap(func, op, x, shift, out_shift, margin)
+
+
+def _interior_gap(
+    func: str,
+    op: Callable[[np.ndarray], np.ndarray],
+    x: ArrayLike,
+    shift: tuple[int, int],
+    out_shift: tuple[int, int],
+    margin: int,
+) -> float:
+    """max |op(shift2d(x, *shift)) - shift2d(op(x), *out_shift)| over the output's
+    interior (``margin`` cut off on every side); messages name ``func``."""
+    margin = int_at_least(func, "margin", margin, 0)
+    arr = as_float_array(func, "x", x)
+    shift_then_op = np.asarray(op(shift2d(arr, *shift)))
+    op_then_shift = shift2d(np.asarray(op(arr)), *out_shift)
     if shift_then_op.shape != op_then_shift.shape:
         raise ValueError(
-            "equivariance_error: op returned shape "
+            f"{func}: op returned shape "
             f"{shift_then_op.shape} for the shifted input but {op_then_shift.shape} "
             "for the original; it must keep the shape fixed"
         )
     if shift_then_op.ndim < 2:
         raise ValueError(
-            f"equivariance_error: op must return an array (..., H, W), got shape "
+            f"{func}: op must return an array (..., H, W), got shape "
             f"{shift_then_op.shape}"
         )
     height, width = shift_then_op.shape[-2:]
     if 2 * margin >= height or 2 * margin >= width:
         raise ValueError(
-            f"equivariance_error: margin={margin} leaves no interior in an output of "
+            f"{func}: margin={margin} leaves no interior in an output of "
             f"size {height}x{width}"
         )
     inner = (..., slice(margin, height - margin), slice(margin, width - margin))

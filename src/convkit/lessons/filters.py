@@ -5,8 +5,9 @@
 - :func:`apply_filter_bank_loops` (one kernel at a time, the definition) and
   :func:`apply_filter_bank` (one batched convolution): K kernels applied to one
   grey image give a depth-K stack of feature maps.
-- :func:`horizontal_edge_problems`: what is wrong (if anything) with a kernel
-  meant to find horizontal edges, judged by its responses on test images.
+- :func:`horizontal_edge_problems` / :func:`diagonal_edge_problems` (defined in
+  :mod:`convkit.lessons.edge_detectors`): what is wrong (if anything) with a kernel
+  meant to find horizontal / diagonal edges, judged by its responses on test images.
 - :func:`fit_kernel` / :func:`learn_kernel`: recover a kernel from
   input/output pairs by plain gradient descent with torch autograd.
 - :func:`gabor_kernel`: the oriented stripe detector trained first layers resemble.
@@ -20,6 +21,7 @@ from typing import NamedTuple
 import numpy as np
 
 from convkit._checks import as_float_array, check_ndim, int_tuple
+from convkit.lessons.edge_detectors import diagonal_edge_problems, horizontal_edge_problems
 from convkit.ops.conv2d import conv2d
 from convkit.ops.correlation import correlate2d
 
@@ -28,6 +30,7 @@ __all__ = [
     "KernelFit",
     "apply_filter_bank",
     "apply_filter_bank_loops",
+    "diagonal_edge_problems",
     "fit_kernel",
     "gabor_kernel",
     "horizontal_edge_problems",
@@ -40,16 +43,19 @@ _THIRD = 1.0 / 9.0
 KERNELS: dict[str, tuple[tuple[float, ...], ...]] = {
     # Leaves the image unchanged: only the centre weight is 1.
     "identity": ((0, 0, 0), (0, 1, 0), (0, 0, 0)),
-    # Right column minus left column: responds where brightness changes from left to right.
+    # Right column minus left column (the Prewitt kernel): responds where brightness
+    # changes from left to right.
     "vertical_edge": ((-1, 0, 1), (-1, 0, 1), (-1, 0, 1)),
     # Bottom row minus top row: responds where brightness changes from top to bottom.
     "horizontal_edge": ((-1, -1, -1), (0, 0, 0), (1, 1, 1)),
-    # Like the edge kernels, with the centre row / column counted twice (less noise).
+    # Like the edge kernels, with the centre row / column counted twice: smoothing
+    # (1, 2, 1) along the edge, difference (-1, 0, 1) across it.
     "sobel_x": ((-1, 0, 1), (-2, 0, 2), (-1, 0, 1)),
     "sobel_y": ((-1, -2, -1), (0, 0, 0), (1, 2, 1)),
     # The average of the 9 pixels in the window.
     "box_blur": ((_THIRD,) * 3,) * 3,
-    # The pixel plus (4 x pixel - its 4 neighbours): the identity plus a Laplacian.
+    # The pixel plus (4 x pixel - its 4 neighbours): the identity minus the discrete
+    # Laplacian (which is the 4 neighbours - 4 x pixel).
     "sharpen": ((0, -1, 0), (-1, 5, -1), (0, -1, 0)),
 }
 
@@ -105,73 +111,6 @@ def apply_filter_bank(image: object, kernels: object) -> np.ndarray:
     """
     img, ker = _bank_arrays("apply_filter_bank", image, kernels)
     return conv2d(img[None, None], ker[:, None])[0]
-
-
-# ------------------------------------------------------------ horizontal edges
-
-_EDGE_SIZE = 12
-
-
-def _edge_test_images(size: int = _EDGE_SIZE) -> dict[str, np.ndarray]:
-    """Test images: horizontal steps (must respond), vertical structure (must not)."""
-    rows = np.arange(size)[:, None] * np.ones((1, size))
-    cols = rows.T
-    return {
-        "horizontal step (dark above, bright below)": (rows >= size // 2).astype(float),
-        "horizontal step (bright above, dark below)": 2.0 * (rows < size // 2),
-        "vertical step": (cols >= size // 2).astype(float),
-        "vertical stripes": (cols % 2).astype(float),
-        "left-to-right ramp": cols / size,
-        "flat grey": np.full((size, size), 0.5),
-    }
-
-
-def horizontal_edge_problems(kernel: object) -> list[str]:
-    """What stops ``kernel`` from being a horizontal-edge detector (empty list: nothing).
-
-    kernel: (kh, kw) with 2 <= kh <= 7 and 1 <= kw <= 7 -> list of str.
-
-    A horizontal-edge detector must (1) give zero response on every image whose
-    brightness changes only from left to right (flat, vertical steps, vertical
-    stripes, ramps), and (2) respond on horizontal steps (both polarities), most
-    strongly where its window straddles the step. A kernel of another shape, or one
-    that is not finite numbers, is reported in the list rather than raised.
-    """
-    try:
-        ker = np.asarray(kernel, dtype=np.float64)
-    except (TypeError, ValueError) as err:
-        return [f"the kernel is not an array of numbers ({err})"]
-    if ker.ndim != 2:
-        return [f"the kernel must be 2-D (kh, kw), got shape {ker.shape}"]
-    if not (2 <= ker.shape[0] <= 7 and 1 <= ker.shape[1] <= 7):
-        return [f"the kernel must be between 2x1 and 7x7, got {ker.shape[0]}x{ker.shape[1]}"]
-    if not np.isfinite(ker).all():
-        return ["the kernel holds NaN or infinite values"]
-    scale = float(np.abs(ker).sum())
-    if scale == 0:
-        return ["the kernel is all zeros: it responds to nothing"]
-    problems = []
-    tol = 1e-9 * scale
-    for label, image in _edge_test_images().items():
-        response = correlate2d(image, ker)
-        peak = float(np.abs(response).max())
-        if "horizontal" not in label:
-            if peak > tol:
-                problems.append(f"it responds to a {label} image (max |response| {peak:.3g}); "
-                                "it should ignore left-to-right changes")
-            continue
-        contrast = float(np.ptp(image))
-        if peak < 0.1 * scale * contrast / ker.shape[0]:
-            problems.append(f"it barely responds to a {label} (max |response| {peak:.3g})")
-            continue
-        kh = ker.shape[0]
-        edge = _EDGE_SIZE // 2
-        straddling = np.arange(edge - kh + 1, edge)  # window rows that cover both sides
-        strongest = int(np.argmax(np.abs(response).max(axis=1)))
-        if strongest not in straddling:
-            problems.append(f"on a {label} its strongest response is away from the step "
-                            f"(output row {strongest})")
-    return problems
 
 
 # ------------------------------------------------------------- kernel learning

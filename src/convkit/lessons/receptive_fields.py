@@ -1,7 +1,12 @@
-"""Receptive fields (chapter 5) measured by autograd: which input pixels one unit reads.
+"""Chapter 5's measurements: window positions counted one by one, and receptive fields
+measured by autograd.
+
+- :func:`window_starts`: every start of a sliding window along one axis, listed by
+  trying each start in turn (no size formula involved), so that a count of positions
+  can be checked against :func:`convkit.output_size` and PyTorch.
 
 The formula :func:`convkit.receptive_field` predicts the side of a unit's receptive
-field from the stack's kernels, strides and dilations; the functions here measure it
+field from the stack's kernels, strides and dilations; the functions below measure it
 instead: a stack of single-channel all-ones convolutions, the gradient of its centre
 output unit with respect to the input, and the pixels where that gradient is nonzero.
 
@@ -16,9 +21,34 @@ from collections.abc import Sequence
 import numpy as np
 import torch
 
+from convkit._checks import int_at_least
 from convkit.shapes import output_size
 
-__all__ = ["gradient_footprint", "measured_receptive_field"]
+__all__ = ["gradient_footprint", "measured_receptive_field", "window_starts"]
+
+
+def window_starts(
+    size: int, kernel_size: int, stride: int = 1, padding: int = 0, dilation: int = 1
+) -> list[int]:
+    """Every start of a window sliding along one padded axis, found by trying each one.
+
+    size, kernel_size, stride, dilation >= 1 and padding >= 0 (ints) -> the starts t =
+    0, stride, 2*stride, ... (indices into the padded axis of ``size + 2*padding``
+    entries) at which all ``kernel_size`` taps, ``dilation`` entries apart, land inside
+    the padded axis. An empty list means the window does not fit anywhere.
+    """
+    n = int_at_least("window_starts", "size", size, 1)
+    k = int_at_least("window_starts", "kernel_size", kernel_size, 1)
+    s = int_at_least("window_starts", "stride", stride, 1)
+    p = int_at_least("window_starts", "padding", padding, 0)
+    d = int_at_least("window_starts", "dilation", dilation, 1)
+    padded = n + 2 * p
+    starts = []
+    for t in range(0, padded, s):
+        taps = [t + d * m for m in range(k)]
+        if all(tap < padded for tap in taps):
+            starts.append(t)
+    return starts
 
 
 def _stack(layers: Sequence[Sequence[int]]) -> torch.nn.Sequential:

@@ -6,27 +6,39 @@ im2col + one matrix product (:func:`convkit.conv2d`) and torch's
 ``torch.nn.functional.conv2d``. :func:`convkit.viz.timing.plot_conv_timings` draws
 the result as a bar chart on a log scale, labelled with each method's speed-up over
 the loops. The default cases are small, so the whole measurement takes a second or two.
+
+:func:`time_copy_and_product` splits one im2col convolution into its two steps, the
+copy of the windows into columns and the matrix product, and times each; and
+:func:`torch_conv_kernel` asks torch's profiler which convolution kernel torch chose
+for a case. Times depend on the machine and its load: report them as measured.
 """
 
 from __future__ import annotations
 
+import contextlib
+import os
 import statistics
+import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from convkit._checks import int_at_least
 from convkit.ops.conv2d import conv2d, conv2d_naive
+from convkit.ops.im2col import im2col
 from convkit.shapes import output_size
 
 __all__ = [
     "DEFAULT_CASES",
     "METHODS",
     "ConvCase",
+    "CopyProductSplit",
     "TimingRow",
     "time_conv_methods",
+    "time_copy_and_product",
+    "torch_conv_kernel",
 ]
 
 #: Method key -> the label the chart uses.
@@ -68,6 +80,12 @@ class ConvCase:
     def macs(self) -> int:
         """Multiply-adds of the convolution: N * C_out * H_out * W_out * C_in * k * k."""
         return self.batch * self.out_channels * self.out_size**2 * self.in_channels * self.kernel**2
+
+    @property
+    def copies(self) -> int:
+        """Values im2col copies into its columns: N * C_in * k * k * H_out * W_out
+        (``macs / copies == out_channels``: each copied value meets every kernel once)."""
+        return self.batch * self.out_size**2 * self.in_channels * self.kernel**2
 
 
 #: Small enough for the loops to finish in well under a second in total.
@@ -192,3 +210,120 @@ def _time_case(
     return [
         TimingRow(case.name, key, s, case.macs, seconds["loops"] / s) for key, s in seconds.items()
     ]
+
+
+@dataclass(frozen=True)
+class CopyProductSplit:
+    """The two steps of one im2col convolution, counted and timed (median seconds).
+
+    copies: values copied into the columns; macs: multiply-adds of the product.
+    """
+
+    case: str
+    copies: int
+    macs: int
+    copy_seconds: float
+    product_seconds: float
+
+    @property
+    def copy_share(self) -> float:
+        """The copy's share of the two steps' time (0..1)."""
+        return self.copy_seconds / (self.copy_seconds + self.product_seconds)
+
+    @property
+    def cost_per_copy_vs_mac(self) -> float:
+        """Seconds per copied value divided by seconds per multiply-add of the product."""
+        return (self.copy_seconds / self.copies) / (self.product_seconds / self.macs)
+
+
+def _case_arrays(case: ConvCase, rng: np.random.Generator) -> tuple[np.ndarray, ...]:
+    """Random float32 x (N, C_in, size, size), weight (C_out, C_in, k, k), bias (C_out,)."""
+    x = rng.standard_normal((case.batch, case.in_channels, case.size, case.size), np.float32)
+    w = rng.standard_normal(
+        (case.out_channels, case.in_channels, case.kernel, case.kernel), np.float32
+    )
+    b = rng.standard_normal(case.out_channels, np.float32)
+    return x, w, b
+
+
+def _check_case(func: str, case: object) -> ConvCase:
+    if not isinstance(case, ConvCase):
+        raise TypeError(f"{func}: case must be a ConvCase, got {type(case).__name__}")
+    try:
+        _ = case.out_size
+    except ValueError as err:
+        raise ValueError(f"{func}: the kernel does not fit in case {case.name!r} ({err})") from None
+    return case
+
+
+def time_copy_and_product(
+    case: ConvCase, repeats: int = 5, *, threads: int = 1, seed: int = 0
+) -> CopyProductSplit:
+    """Time the two steps of an im2col convolution (float32, no bias) separately.
+
+    x: (N, C_in, size, size) -> columns (N, C_in*k*k, H_out*W_out) -> weight matrix
+    (C_out, C_in*k*k) @ columns = (N, C_out, H_out*W_out).
+
+    The copy is :func:`convkit.im2col` (a fresh column matrix each run); the product
+    is one batched ``np.matmul``. Their result is checked against
+    :func:`convkit.conv2d`. repeats: runs per step (the median is kept); threads:
+    numpy's BLAS threads while timing (restored). Raises TypeError for a case that is
+    not a :class:`ConvCase`, ValueError for a kernel that does not fit or a bad count.
+    """
+    from threadpoolctl import threadpool_limits
+
+    func = "time_copy_and_product"
+    case = _check_case(func, case)
+    repeats = int_at_least(func, "repeats", repeats, 1)
+    threads = int_at_least(func, "threads", threads, 1)
+    x, w, _ = _case_arrays(case, np.random.default_rng(seed))
+    kwargs = {"stride": case.stride, "padding": case.padding}
+    w2 = w.reshape(case.out_channels, -1)
+    with threadpool_limits(limits=threads):
+        cols = im2col(x, case.kernel, **kwargs)
+        out = np.matmul(w2, cols)
+        want = conv2d(x, w, **kwargs).reshape(out.shape)
+        if not np.allclose(out, want, rtol=1e-3, atol=1e-3):
+            raise ValueError(f"{func}: columns @ weights disagree with conv2d on {case.name!r}")
+        copy_s = _median_seconds(lambda: im2col(x, case.kernel, **kwargs), repeats, float("inf"))
+        product_s = _median_seconds(lambda: np.matmul(w2, cols), repeats, float("inf"))
+    return CopyProductSplit(case.name, case.copies, case.macs, copy_s, product_s)
+
+
+def torch_conv_kernel(case: ConvCase) -> str:
+    """The name of the operator that did the work when torch ran ``case`` (float32, one
+    run, no gradients), as torch's profiler records it: the innermost ``aten`` operator
+    with "conv" in its name, e.g. "aten::_slow_conv2d_forward" (unfold + matrix
+    product) or "aten::mkldnn_convolution" (oneDNN).
+
+    Raises TypeError for a case that is not a :class:`ConvCase`, ValueError for a
+    kernel that does not fit, LookupError if the profiler saw no such operator.
+    """
+    import torch
+    import torch.nn.functional as F
+    from torch.profiler import ProfilerActivity, profile
+
+    case = _check_case("torch_conv_kernel", case)
+    x, w, b = map(torch.from_numpy, _case_arrays(case, np.random.default_rng(0)))
+    with _quiet_stderr(), torch.no_grad(), profile(activities=[ProfilerActivity.CPU]) as prof:
+        F.conv2d(x, w, b, stride=case.stride, padding=case.padding)
+    names = [e.name for e in prof.events() if "conv" in e.name and e.name.startswith("aten::")]
+    if not names:
+        raise LookupError(f"torch_conv_kernel: the profiler saw no convolution for {case.name!r}")
+    return names[-1]
+
+
+@contextlib.contextmanager
+def _quiet_stderr() -> Iterator[None]:
+    """Send file descriptor 2 to /dev/null for a while: the profiler's C++ side logs its
+    start and stop there, which a notebook would show as a cell output."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)

@@ -1,9 +1,12 @@
-// OutputSizeCalculator: O = floor((W + 2P - D(K-1) - 1) / S) + 1 with the reader's numbers.
+// OutputSizeCalculator: the output size for the reader's numbers, either as the formula
+// O = floor((W + 2P - D(K-1) - 1) / S) + 1 step by step (show_formula) or as a count of the
+// window starts, with no formula on the page (for readers who derive it themselves).
 
 const LIMITS = { size: [1, 256], kernel_size: [1, 15], stride: [1, 8], padding: [0, 16], dilation: [1, 8] };
 const LABELS = { size: "input size W", kernel_size: "kernel size K", stride: "stride S",
   padding: "padding P", dilation: "dilation D" };
 const MAX_STRIP = 48; // the padded input is drawn as a strip of cells up to this length
+const MAX_LISTED = 12; // starts listed one by one; longer lists show their ends only
 
 function render({ model, el }) {
   const values = {};
@@ -33,8 +36,11 @@ function render({ model, el }) {
   const formula = h("div", { class: "ck-math", "data-role": "formula", "aria-live": "polite" });
   const result = h("div", { class: "ck-title", "data-role": "result" });
   const strip = h("div", { "data-role": "strip", class: "ck-scroll-x" });
+  const showFormula = model.get("show_formula") !== false;
   root.append(
-    h("div", { class: "ck-title" }, ["Output size along one axis: O = \u230A(W + 2P \u2212 D(K\u22121) \u2212 1) / S\u230B + 1"]),
+    h("div", { class: "ck-title" }, [showFormula
+      ? "Output size along one axis: O = \u230A(W + 2P \u2212 D(K\u22121) \u2212 1) / S\u230B + 1"
+      : "Output size along one axis: the number of window positions"]),
     h("div", { class: "ck-controls", role: "group", "aria-label": "Layer settings" }, inputs),
     warn, formula, result, strip,
   );
@@ -44,11 +50,17 @@ function render({ model, el }) {
     const padded = W + 2 * P;
     const span = D * (K - 1) + 1;
     const fits = span <= padded;
-    const rows = [
+    const rows = showFormula ? [
       h("div", {}, ["padded length W + 2P = ", h("span", { class: "ck-x" }, [`${W}`]), " + 2\u00B7", `${P}`,
         " = ", h("b", { "data-role": "padded", "data-value": padded }, [`${padded}`])]),
       h("div", {}, ["window span D(K\u22121) + 1 = ", `${D}\u00B7(${K}\u22121) + 1 = `,
         h("b", { "data-role": "span", "data-value": span }, [`${span}`])]),
+    ] : [
+      h("div", {}, [`padded input: ${P} zero${P === 1 ? "" : "s"}, ${W} pixel${W === 1 ? "" : "s"}, `
+        + `${P} zero${P === 1 ? "" : "s"}: `,
+        h("b", { "data-role": "padded", "data-value": padded }, [`${padded}`]), " cells"]),
+      h("div", {}, [`window: ${K} tap${K === 1 ? "" : "s"}, ${D} cell${D === 1 ? "" : "s"} apart, reaching across `,
+        h("b", { "data-role": "span", "data-value": span }, [`${span}`]), " cells"]),
     ];
     if (!fits) {
       formula.replaceChildren(...rows);
@@ -62,13 +74,27 @@ function render({ model, el }) {
     const room = padded - span;
     const out = Math.floor(room / S) + 1;
     const lost = room % S;
-    rows.push(h("div", {}, ["O = \u230A(", `${padded} \u2212 ${span}`, ") / ", `${S}`, "\u230B + 1 = \u230A",
-      `${room} / ${S}`, "\u230B + 1 = ", `${Math.floor(room / S)} + 1 = `,
-      h("span", { class: "ck-y", "data-role": "out-size", "data-value": out }, [`${out}`])]));
-    rows.push(h("div", { "data-role": "floor-note" }, [lost
-      ? `The floor drops a remainder of ${lost}: ${lost > 1 ? `the last ${lost} cells` : "the last cell"} of the ` +
-        `padded input cannot hold another window, and no window reads ${lost > 1 ? "them" : "it"}.`
-      : "The stride divides the room exactly: the last window ends on the last cell."]));
+    const outSpan = h("span", { class: "ck-y", "data-role": "out-size", "data-value": out }, [`${out}`]);
+    if (showFormula) {
+      rows.push(h("div", {}, ["O = \u230A(", `${padded} \u2212 ${span}`, ") / ", `${S}`, "\u230B + 1 = \u230A",
+        `${room} / ${S}`, "\u230B + 1 = ", `${Math.floor(room / S)} + 1 = `, outSpan]));
+      rows.push(h("div", { "data-role": "floor-note" }, [lost
+        ? `The floor drops a remainder of ${lost}: ${lost > 1 ? `the last ${lost} cells` : "the last cell"} of the ` +
+          `padded input cannot hold another window, and no window reads ${lost > 1 ? "them" : "it"}.`
+        : "The stride divides the room exactly: the last window ends on the last cell."]));
+    } else {
+      const starts = [];
+      for (let i = 0; i < out; i++) starts.push(i * S);
+      const listed = out <= MAX_LISTED ? starts.join(", ")
+        : `${starts.slice(0, 3).join(", ")}, \u2026, ${starts.slice(-2).join(", ")}`;
+      rows.push(h("div", { "data-role": "starts" }, [`window starts, every ${S} cell${S === 1 ? "" : "s"} while the `
+        + `window still ends inside: ${listed}`]));
+      rows.push(h("div", {}, ["output size = number of starts = ", outSpan]));
+      rows.push(h("div", { "data-role": "floor-note" }, [lost
+        ? `${lost > 1 ? `The last ${lost} cells` : "The last cell"} of the padded input cannot hold another `
+          + `window: no window reads ${lost > 1 ? "them" : "it"}.`
+        : "The last window ends on the last cell of the padded input."]));
+    }
     formula.replaceChildren(...rows);
     result.replaceChildren(`Output: ${out} (an input of ${W}\u00D7${W} gives ${out}\u00D7${out})`);
     drawStrip(W, K, S, P, D, padded, out);

@@ -1,10 +1,10 @@
-// Quick check: a multiple-choice question whose explanation is revealed on answering.
+// Quick check: a multiple-choice question; each answer, right or wrong, shows its own explanation.
 
 function render({ model, el }) {
   const question = model.get("question");
   const options = model.get("options");
   const answer = model.get("answer");
-  const explanation = model.get("explanation");
+  const explanations = model.get("explanations");
   const letters = "ABCDEFGHIJ";
   const root = h("div", { class: "ck-sim ck-qc mathjax_process", "data-sim": "quickcheck" });
   const buttons = options.map((text, i) => h("button", {
@@ -26,8 +26,9 @@ function render({ model, el }) {
       b.querySelector(".ck-mark").textContent = j === i ? (right ? "\u2714" : "\u2718") : `${letters[j]}.`;
     });
     feedback.replaceChildren(
-      h("strong", {}, [right ? "Correct. " : `Not quite: the answer is ${letters[answer]}. `]),
-      mathText(explanation),
+      h("strong", {}, [right ? "Correct. " : "Not quite. "]),
+      mathText(explanations[i]),
+      ...(right ? [] : [h("span", { class: "ck-retry" }, [" Try another answer."])]),
     );
     feedback.hidden = false;
     feedback.dataset.correct = String(right);

@@ -9,8 +9,12 @@ from dataclasses import dataclass, field
 class History:
     """Per-epoch measurements of one training run (all lists have one entry per epoch).
 
-    ``seconds`` is the cumulative wall-clock training time at the end of each
-    epoch (evaluation excluded), so ``seconds[-1]`` is the whole run.
+    ``test_acc`` is the accuracy on the held-out part of the data the trainer was
+    given: its test set, or its validation set when the data is a
+    :class:`convkit.data.TrainVal` (:func:`convkit.data.train_val_split`), which is
+    where settings should be chosen. ``seconds`` is the cumulative wall-clock training
+    time at the end of each epoch (evaluation excluded), so ``seconds[-1]`` is the
+    whole run.
     """
 
     train_loss: list[float] = field(default_factory=list)
@@ -32,11 +36,11 @@ class History:
 
     @property
     def best_test_acc(self) -> float:
-        """The best test accuracy seen (0 when nothing was recorded)."""
+        """The best held-out accuracy seen (0 when nothing was recorded)."""
         return max(self.test_acc, default=0.0)
 
     def seconds_to_reach(self, accuracy: float) -> float | None:
-        """Training seconds until the test accuracy first reached ``accuracy`` (None: never)."""
+        """Training seconds until the held-out accuracy first reached ``accuracy`` (None: never)."""
         for acc, sec in zip(self.test_acc, self.seconds, strict=True):
             if acc >= accuracy:
                 return sec

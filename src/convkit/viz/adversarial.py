@@ -1,7 +1,10 @@
-"""The adversarial example of chapter 9: an image, its FGSM perturbation, the flipped image.
+"""The adversarial examples of chapter 9, in the course style.
 
-:func:`plot_flip` draws a :class:`convkit.lessons.adversarial.Flip` (from
-:func:`convkit.lessons.adversarial.find_flip`) as three panels, in the course style.
+- :func:`plot_flip` draws a :class:`convkit.lessons.adversarial.Flip` (from
+  :func:`convkit.lessons.adversarial.find_flip`) as three panels: the image, its FGSM
+  perturbation, the flipped image.
+- :func:`plot_pairs` puts perturbed images under their originals, on the same grey
+  scale, so the reader can judge the change with their own eyes.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from matplotlib.figure import Figure
 from convkit.lessons.adversarial import Flip
 from convkit.viz.style import course_subplots, finish, set_title
 
-__all__ = ["plot_flip"]
+__all__ = ["plot_flip", "plot_pairs"]
 
 
 def plot_flip(x: np.ndarray, flip: Flip, axes: Sequence[Axes] | None = None) -> Figure:
@@ -50,3 +53,32 @@ def plot_flip(x: np.ndarray, flip: Flip, axes: Sequence[Axes] | None = None) -> 
         ax.spines[:].set_visible(True)  # a frame around each panel: white pixels stay inside
     fig.tight_layout()
     return finish(fig, owned)
+
+
+def plot_pairs(x: np.ndarray, x_adv: np.ndarray, top: Sequence[str],
+               bottom: Sequence[str], size: float = 1.6) -> Figure:
+    """Originals above, perturbed images below, all on the grey scale [0, 1].
+
+    x, x_adv: (N, C, H, W) in [0, 1] (channel 0 is drawn), N >= 1; top, bottom: one
+    title per column for the original and for the perturbed image. size: inches per
+    panel -> the figure (closed in pyplot).
+    """
+    x = np.asarray(x, dtype=np.float32)
+    x_adv = np.asarray(x_adv, dtype=np.float32)
+    if x.ndim != 4 or x.shape != x_adv.shape or len(x) == 0:
+        raise ValueError(f"plot_pairs: x and x_adv must both be (N, C, H, W) with N >= 1, "
+                         f"got {x.shape} and {x_adv.shape}")
+    if len(top) != len(x) or len(bottom) != len(x):
+        raise ValueError(f"plot_pairs: {len(x)} columns need {len(x)} titles per row, got "
+                         f"{len(top)} and {len(bottom)}")
+    fig, axes = course_subplots(2, len(x), figsize=(size * len(x), 2 * size + 0.4),
+                                squeeze=False)
+    for col in range(len(x)):
+        for row, (image, title) in enumerate(((x[col], top[col]), (x_adv[col], bottom[col]))):
+            ax = axes[row, col]
+            ax.imshow(image[0], cmap="gray", vmin=0, vmax=1, interpolation="nearest")
+            ax.set_title(title, fontsize=9)
+            ax.set_xticks([])
+            ax.set_yticks([])
+    fig.tight_layout()
+    return finish(fig)

@@ -1,12 +1,16 @@
-"""Figures of the degradation experiment (chapter 8): gradients per layer, training losses.
+"""Figures of the depth experiments (chapter 8): gradients per layer, training curves.
 
-Both draw one curve per stack of :func:`convkit.lessons.degradation.run_degradation_experiment`
-(shallow plain, deep plain, deep residual) over a 1-based x axis, in the course style:
+Each draws one curve per stack of :mod:`convkit.lessons.degradation`'s experiments
+over a 1-based x axis, in the course style:
 
-- :func:`plot_weight_gradient_norms` — ``‖dLoss/dW‖`` of every layer at initialisation,
-  on a log scale (layer 1 next to the input);
+- :func:`plot_weight_gradient_norms` — ``‖dLoss/dW‖`` of every weight layer, on a log
+  scale (layer 1 next to the input);
 - :func:`plot_training_losses` — the training loss per SGD step, with an optional
-  dashed line at the loss of chance.
+  dashed line at the loss of chance;
+- :func:`plot_training_errors` — the training error per SGD step, as a trailing mean
+  over a window of steps;
+- :func:`plot_degradation` — the last two panels side by side for
+  :func:`~convkit.lessons.degradation.run_degradation_experiment`.
 
 Like every figure of :mod:`convkit.viz`, each returns its figure, closed in pyplot
 when the function made it; pass ``ax=`` to draw into a panel of your own.
@@ -18,9 +22,23 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from convkit.viz.style import PALETTE, TAP_COLORS, course_figure, finish, set_title
+from convkit._checks import int_at_least
+from convkit.viz.style import (
+    PALETTE,
+    TAP_COLORS,
+    course_figure,
+    course_subplots,
+    finish,
+    set_title,
+)
 
-__all__ = ["plot_training_losses", "plot_weight_gradient_norms"]
+__all__ = [
+    "plot_degradation",
+    "plot_training_errors",
+    "plot_training_losses",
+    "plot_weight_gradient_norms",
+    "trailing_mean",
+]
 
 
 def _curves_by_label(
@@ -66,8 +84,9 @@ def plot_weight_gradient_norms(
     """The gradient norm of every layer's weights, one curve per stack, on a log scale.
 
     norms: label -> (L,) from :func:`convkit.lessons.degradation.weight_gradient_norms`
-    (layer 1 = next to the input) -> the figure. ax: axes to draw into; a new figure
-    (closed in pyplot) is made when None.
+    or a summary over training steps (layer 1 = next to the input; stacks may differ
+    in L) -> the figure. ax: axes to draw into; a new figure (closed in pyplot) is
+    made when None.
     """
     fig, ax, owned = _curves_by_label("plot_weight_gradient_norms", norms, ax, True, title)
     ax.set_xlabel("layer (1 = next to the input)")
@@ -108,3 +127,64 @@ def plot_training_losses(
     if owned:
         fig.tight_layout()
     return finish(fig, owned)
+
+
+def trailing_mean(values: np.ndarray, window: int) -> np.ndarray:
+    """Entry t is the mean of ``values[max(0, t - window + 1) : t + 1]``.
+
+    values: (T,) -> (T,) float64. The first ``window - 1`` entries average the
+    fewer values there are so far.
+    """
+    arr = np.asarray(values, dtype=np.float64)
+    if arr.ndim != 1:
+        raise ValueError(f"trailing_mean: values must be 1-D, got shape {arr.shape}")
+    window = int_at_least("trailing_mean", "window", window, 1)
+    sums = np.concatenate([[0.0], np.cumsum(arr)])
+    ends = np.arange(1, arr.size + 1)
+    starts = np.maximum(ends - window, 0)
+    return (sums[ends] - sums[starts]) / (ends - starts)
+
+
+def plot_training_errors(
+    errors: dict[str, np.ndarray],
+    ax: Axes | None = None,
+    *,
+    window: int = 20,
+    title: str | None = "Training error",
+) -> Figure:
+    """Training error per step, smoothed by :func:`trailing_mean`, one curve per stack.
+
+    errors: label -> (steps,) batch errors in 0..1 (e.g. ``TrainingRecord.errors``)
+    -> the figure, with the y axis in percent. window: steps per trailing mean.
+    ax: axes to draw into; a new figure (closed in pyplot) is made when None.
+    """
+    if not errors:
+        raise ValueError("plot_training_errors: no series given")
+    smoothed = {k: 100 * trailing_mean(v, window) for k, v in errors.items()}
+    fig, ax, owned = _curves_by_label("plot_training_errors", smoothed, ax, False, title)
+    ax.set_ylim(bottom=0)
+    ax.set_xlabel("SGD step")
+    ax.set_ylabel(f"training error, % (mean of {window} batches)")
+    if owned:
+        fig.tight_layout()
+    return finish(fig, owned)
+
+
+def plot_degradation(
+    errors: dict[str, np.ndarray],
+    gradient_norms: dict[str, np.ndarray],
+    *,
+    window: int = 20,
+) -> Figure:
+    """Two panels: training error per step (left), gradient norm per layer (right).
+
+    errors: label -> (steps,) batch errors; gradient_norms: label -> (L,) one norm per
+    weight layer (e.g. the median over the steps) -> a new figure, closed in pyplot.
+    """
+    fig, axes = course_subplots(1, 2, figsize=(12, 3.9))
+    plot_training_errors(errors, ax=axes[0], window=window)
+    plot_weight_gradient_norms(
+        gradient_norms, ax=axes[1], title="Gradient per layer (median over training)"
+    )
+    fig.tight_layout()
+    return finish(fig)
