@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from html import unescape
 
 import pytest
 from book_site import (
@@ -111,3 +112,18 @@ def test_chapter_has_launch_and_download_buttons(built_book, docname: str) -> No
     download = f'href="../_sources/{notebook}"'
     assert download in html, "no download link for the notebook"
     assert (built_book / "_sources" / notebook).exists()
+
+
+# Markdown that reached the page as text: a table glued inline ({glue:md} as a role
+# parses inline, so a table shows as "| a | b |"), or a role / directive left unparsed.
+RAW_MARKDOWN = re.compile(r"\|\s*:?(?:-{3,}|—)|\{(?:glue|cite)[:}]|^:::|^```", re.M)
+
+
+@pytest.mark.parametrize("docname", toc_docnames())
+def test_no_raw_markdown_on_the_page(built_book, docname: str) -> None:
+    html = (built_book / f"{docname}.html").read_text()
+    article = re.search(r'<article class="bd-article">(.*?)</article>', html, re.S)
+    body = re.sub(r"<pre.*?</pre>|<script.*?</script>", "", article.group(1), flags=re.S)
+    text = unescape(re.sub(r"<[^>]+>", "", body))
+    raw = [text[max(0, m.start() - 60):m.end() + 40] for m in RAW_MARKDOWN.finditer(text)]
+    assert raw == [], f"markdown left as text on {docname}: {raw}"
