@@ -40,6 +40,7 @@ from convkit.grading._rules import TORCH_LAYERS
 from convkit.grading.compare import require_callable, student_call
 from convkit.grading.errors import GradingFailure
 from convkit.grading.guard import no_shortcuts
+from convkit.grading.modules import param_count
 
 __all__ = ["ForwardCost", "check_budget", "check_train_step", "forward_cost"]
 
@@ -311,8 +312,7 @@ def forward_cost(
                 model(x)
     finally:
         model.train(was_training)
-    params = sum(p.numel() for p in model.parameters() if p.requires_grad)
-    return ForwardCost(params, sum(seen.read.values()), seen.flops // 2 // shape[0])
+    return ForwardCost(param_count(model), sum(seen.read.values()), seen.flops // 2 // shape[0])
 
 
 def check_budget(
