@@ -17,7 +17,7 @@ export PATH := $(BIN):$(PATH)
 SETUP_KEY := $(shell cat requirements.txt constraints.txt pyproject.toml 2>/dev/null | sha256sum | cut -c1-16)
 STAMP := $(VENV)/.setup-$(SETUP_KEY)
 
-.PHONY: help setup book test test-fast lint lab bench clean browser-deps book-deps \
+.PHONY: help setup book test test-fast lint lab bench clean browser-deps book-deps sandbox-deps \
 	generate preflight autograde feedback grades report validate
 
 help:  ## list the commands
@@ -38,10 +38,10 @@ book: setup book-deps  ## build the executed HTML book into _build/html
 	$(BIN)/python -m convkit.book build
 	@echo "The book is at: file://$(CURDIR)/_build/html/index.html"
 
-test: setup browser-deps book-deps lint  ## run the whole test suite (lint, unit, property and end-to-end tests)
+test: setup browser-deps book-deps sandbox-deps lint  ## run the whole test suite (lint, unit, property and end-to-end tests)
 	$(BIN)/python -m pytest
 
-test-fast: setup lint  ## the suite without the slow end-to-end tests
+test-fast: setup sandbox-deps lint  ## the suite without the slow end-to-end tests
 	$(BIN)/python -m pytest -m "not slow"
 
 lint: setup  ## ruff, and lint-imports (the package's layers: src/convkit/README.md)
@@ -51,7 +51,7 @@ lint: setup  ## ruff, and lint-imports (the package's layers: src/convkit/README
 lab: setup  ## JupyterLab on the exercises (students start here)
 	$(BIN)/jupyter lab --notebook-dir=exercises $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-bench: setup book-deps  ## speed benchmarks against torch, measured in the same run
+bench: setup book-deps sandbox-deps  ## speed benchmarks against torch, measured in the same run
 	@status=0; for b in ops training autograde book; do $(BIN)/python benchmarks/$$b.py || status=1; done; exit $$status
 
 # nbgrader, for instructors and students (see the README).  Examples:
@@ -59,16 +59,17 @@ bench: setup book-deps  ## speed benchmarks against torch, measured in the same 
 ASSIGNMENT ?= ch01
 STUDENT ?=
 JOBS ?=
+SCHEDULER ?=
 NB ?=
 
 generate: setup  ## nbgrader: make exercises/ from solutions/ (all assignments)
 	$(BIN)/python -m convkit.course generate
 
-preflight: setup  ## nbgrader: pre-flight checks of ASSIGNMENT (default ch01)
+preflight: setup sandbox-deps  ## nbgrader: pre-flight checks of ASSIGNMENT (default ch01)
 	$(BIN)/python -m convkit.course preflight $(ASSIGNMENT)
 
-autograde: setup  ## nbgrader: pre-flight, then autograde ASSIGNMENT (all students, or STUDENT=id; JOBS=n workers, default one per CPU)
-	$(BIN)/python -m convkit.course autograde $(ASSIGNMENT) $(if $(STUDENT),--student $(STUDENT),) $(if $(JOBS),--jobs $(JOBS),)
+autograde: setup sandbox-deps  ## nbgrader: pre-flight, then autograde ASSIGNMENT (all students, or STUDENT=id; JOBS=n workers; SCHEDULER=tcp://host:8786 for a Dask cluster)
+	$(BIN)/python -m convkit.course autograde $(ASSIGNMENT) $(if $(STUDENT),--student $(STUDENT),) $(if $(JOBS),--jobs $(JOBS),) $(if $(SCHEDULER),--scheduler $(SCHEDULER),)
 
 feedback: setup  ## nbgrader: feedback HTML for ASSIGNMENT's graded students (no hidden tests)
 	$(BIN)/python -m convkit.course feedback $(ASSIGNMENT) $(if $(STUDENT),--student $(STUDENT),)
@@ -85,6 +86,9 @@ validate: setup  ## students: run the tests of the exercises/ notebooks (or NB=p
 # System packages, installed only when missing (Debian; needs root, as on CI).
 browser-deps:  ## Debian's Chromium for the browser tests (never `playwright install`)
 	@command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium)
+
+sandbox-deps:  ## Debian's bubblewrap, the sandbox autograde runs student code in
+	@command -v bwrap >/dev/null || (apt-get update -qq && apt-get install -y -qq bubblewrap)
 
 book-deps:  ## npm, which fetches the book's pinned offline JavaScript (MathJax, require.js, widget manager)
 	@command -v npm >/dev/null || (apt-get update -qq && apt-get install -y -qq npm)

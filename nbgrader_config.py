@@ -58,6 +58,17 @@ c.Autograde.sanitize_preprocessors = [
     "nbgrader.preprocessors.CheckCellMetadata",
 ]
 c.RestoreTestCells.add_missing_cells = True
+# Execute, with a bound on the output a notebook may send back (UNGRADED past it).
+c.Autograde.autograde_preprocessors = [
+    "convkit.course.limited_execute.LimitedExecute",
+    "nbgrader.preprocessors.IgnorePattern",
+    "nbconvert.preprocessors.ClearMetadataPreprocessor",
+    "nbgrader.preprocessors.LimitOutput",
+    "nbgrader.preprocessors.SaveAutoGrades",
+    "nbgrader.preprocessors.AssignLatePenalties",
+    "nbgrader.preprocessors.CheckCellMetadata",
+]
+c.LimitedExecute.max_output_bytes = 32 * 2**20
 
 # --- feedback: never show hidden-test source, not even inside tracebacks ------
 c.GenerateFeedback.preprocessors = [

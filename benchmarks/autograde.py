@@ -1,30 +1,38 @@
-"""Autograde benchmark (`make bench`): plain sequential nbgrader against ours with 2 jobs.
+"""Autograde benchmark (`make bench`): plain nbgrader, ours with and without the sandbox,
+and ours on a Dask cluster of one worker and of two.
 
 N synthetic ch01 submissions (default 40; correct, wrong, unfinished and raising
 in turn, built from the real notebooks like the grading tests' scenarios) are
-graded twice in the same run, each time in a fresh copy of a scratch course:
+graded five times in the same run, each time in a fresh copy of a scratch course:
 
-1. plain ``nbgrader autograde ch01 --force``: one process, one student after another;
-2. ours: ``grade_assignment(course, "ch01", jobs=2)`` in a fresh interpreter
-   (what ``python -m convkit.course autograde ch01 --jobs 2`` runs after its
-   pre-flight checks).
+1. plain ``nbgrader autograde ch01 --force``: one process, one student after
+   another, no sandbox (the baseline);
+2. ours, sandboxed: ``grade_assignment(course, "ch01", jobs=2)`` in a fresh
+   interpreter (what ``python -m convkit.course autograde ch01 --jobs 2`` runs
+   after its pre-flight checks);
+3. ours, the same without the sandbox (``sandbox=False``): the sandbox's cost is
+   run 2 against run 3;
+4. and 5. ours through a Dask scheduler on 127.0.0.1 with one worker, then with
+   two (one thread each): the cluster's scaling is run 4 against run 5.
 
-Both times start with launching Python.  Reported: seconds per submission, the
-ratio plain / ours, CPU seconds and the CPU cores kept busy on average (on a
-busy machine the parallel run cannot get its cores, and then the ratio says
-little), and peak memory (the summed proportional set size of the whole
-process tree, kernels included, sampled every 0.1 s).  Both runs must give
-every student the same score.  Targets on 2 cores: ratio >= 1.6 and
-<= 2 s per submission for ours.  Exits with status 1 when a target is missed.
+Every run starts with launching Python.  Reported: seconds per submission, CPU
+seconds and the CPU cores kept busy on average (machine-wide, from
+``/proc/stat``: on a busy machine a parallel run cannot get its cores, and then
+its ratio says little), and peak memory (the
+summed proportional set size of the grading process tree, kernels included,
+sampled every 0.1 s; the Dask workers are separate processes, not counted).
+Every run must give every student the same score.  Targets on 2 cores: plain /
+ours-sandboxed >= 1.6, <= 2 s per submission for ours, sandbox overhead
+<= 15 %, one worker / two workers >= 1.6.  Exits with status 1 when a target is
+missed.
 
-Usage: python benchmarks/autograde.py [--n 40] [--jobs 2] [--keep DIR]
+Usage: python benchmarks/autograde.py [--n 40] [--jobs 2] [--keep DIR] [--no-cluster]
 """
 
 from __future__ import annotations
 
 import argparse
 import os
-import resource
 import shutil
 import subprocess
 import sys
@@ -41,6 +49,7 @@ sys.path.insert(0, str(ROOT / "tests" / "grading_e2e"))
 
 from course_scenarios import SCENARIOS, build_submission  # noqa: E402
 
+from convkit.course.cluster import local_cluster  # noqa: E402
 from convkit.course.course import Course, nbgrader_env  # noqa: E402
 from convkit.course.generate import generate_assignment  # noqa: E402
 
@@ -53,6 +62,8 @@ KINDS = {  # submission kind -> the grading tests' scenario that builds it
 }
 TARGET_RATIO = 1.6  # plain seconds / our seconds, at least
 TARGET_SECONDS_PER_SUBMISSION = 2.0  # ours, at most
+TARGET_SANDBOX_OVERHEAD = 0.15  # sandboxed seconds / unsandboxed seconds - 1, at most
+TARGET_WORKER_SCALING = 1.6  # seconds with one Dask worker / with two, at least
 OURS = """
 import sys
 from pathlib import Path
@@ -60,7 +71,8 @@ from convkit.course.autograde import grade_assignment
 from convkit.course.course import Course
 from convkit.course.outcomes import Status
 outcomes = grade_assignment(Course(Path(sys.argv[1])), "{assignment}", jobs=int(sys.argv[2]),
-                            progress=False)
+                            progress=False, sandbox=sys.argv[3] == "sandbox",
+                            scheduler=sys.argv[4] if len(sys.argv) > 4 else None)
 bad = [o.summary for o in outcomes if o.status is not Status.GRADED]
 sys.exit(f"ungraded: {{bad}}" if bad else 0)
 """
@@ -158,9 +170,24 @@ class PeakMemory:
         return self.peak
 
 
+def busy_cpu_seconds() -> float:
+    """CPU seconds the whole machine has spent busy since boot (``/proc/stat``).
+
+    Counted machine-wide because not every process of a run is our descendant
+    when it ends (a sandboxed kernel's processes, the Dask workers): on a quiet
+    machine the difference over a run is the run's CPU time.
+    """
+    with open("/proc/stat", encoding="ascii") as handle:
+        fields = [int(x) for x in handle.readline().split()[1:]]
+    idle = fields[3] + fields[4]  # idle, iowait
+    busy = sum(fields[:8]) - idle  # user nice system idle iowait irq softirq steal
+    return busy / os.sysconf("SC_CLK_TCK")
+
+
 def timed(name: str, command: list[str], cwd: Path, n: int) -> Measured:
-    """Run ``command`` in ``cwd``; wall and CPU seconds of it and every descendant, peak memory."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    """Run ``command`` in ``cwd``; wall seconds, the machine's busy CPU seconds meanwhile,
+    and the peak memory of the process tree."""
+    before = busy_cpu_seconds()
     start = time.perf_counter()
     proc = subprocess.Popen(
         command,
@@ -174,10 +201,9 @@ def timed(name: str, command: list[str], cwd: Path, n: int) -> Measured:
     out, _ = proc.communicate()
     seconds = time.perf_counter() - start
     peak = memory.stop()
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = busy_cpu_seconds() - before
     if proc.returncode != 0:
         raise RuntimeError(f"{name} failed ({proc.returncode}):\n{out[-3000:]}")
-    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     return Measured(name, seconds, cpu, peak / 2**20, n)
 
 
@@ -194,7 +220,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=40, help="submissions (default %(default)s)")
     parser.add_argument("--jobs", type=int, default=2, help="our workers (default %(default)s)")
-    parser.add_argument("--keep", type=Path, help="keep the two graded courses in this folder")
+    parser.add_argument("--keep", type=Path, help="keep the graded courses in this folder")
+    parser.add_argument("--no-cluster", action="store_true", help="skip the two Dask runs")
     args = parser.parse_args(argv)
     if args.n < 1 or args.jobs < 1:
         parser.error("--n and --jobs must be at least 1")
@@ -202,74 +229,98 @@ def main(argv: list[str] | None = None) -> int:
     load_before = os.getloadavg()
     with tempfile.TemporaryDirectory(prefix="bench-autograde-") as tmp:
         base = make_course(Path(tmp) / "template", args.n)
-        plain_dir = Path(tmp) / "plain"
-        ours_dir = Path(tmp) / "ours"
-        shutil.copytree(base, plain_dir)
-        shutil.copytree(base, ours_dir)
-        plain = timed(
-            "plain nbgrader, sequential",
-            [sys.executable, "-m", "nbgrader", "autograde", ASSIGNMENT, "--force"],
-            plain_dir,
-            args.n,
-        )
-        ours = timed(
-            f"convkit.course, {args.jobs} jobs",
-            [
-                sys.executable,
-                "-c",
-                OURS.format(assignment=ASSIGNMENT),
-                str(ours_dir),
-                str(args.jobs),
-            ],
-            ours_dir,
-            args.n,
-        )
-        same = scores(plain_dir) == scores(ours_dir)
+
+        def fresh(name: str) -> Path:
+            folder = Path(tmp) / name
+            shutil.copytree(base, folder)
+            return folder
+
+        def ours(name: str, folder: Path, sandbox: bool, scheduler: str = "") -> Measured:
+            command = [sys.executable, "-c", OURS.format(assignment=ASSIGNMENT), str(folder)]
+            command += [str(args.jobs), "sandbox" if sandbox else "none"]
+            return timed(name, command + ([scheduler] if scheduler else []), folder, args.n)
+
+        runs: dict[str, tuple[Measured, Path]] = {}
+        folder = fresh("plain")
+        command = [sys.executable, "-m", "nbgrader", "autograde", ASSIGNMENT, "--force"]
+        runs["plain"] = (timed("plain nbgrader, sequential", command, folder, args.n), folder)
+        folder = fresh("ours")
+        runs["ours"] = (ours(f"ours, {args.jobs} jobs, sandboxed", folder, True), folder)
+        folder = fresh("ours-nosandbox")
+        runs["nosandbox"] = (ours(f"ours, {args.jobs} jobs, no sandbox", folder, False), folder)
+        if not args.no_cluster:
+            for workers in (1, 2):
+                folder = fresh(f"dask-{workers}")
+                with local_cluster(Path(tmp) / f"cluster-{workers}", workers) as address:
+                    name = f"Dask, {workers} worker{'s' if workers > 1 else ''}, sandboxed"
+                    runs[f"dask{workers}"] = (ours(name, folder, True, address), folder)
+        same = len({tuple(sorted(scores(path).items())) for _, path in runs.values()}) == 1
         kinds = {
             k: sum(1 for i in range(args.n) if i % len(KINDS) == j) for j, k in enumerate(KINDS)
         }
         if args.keep:
-            for folder in (plain_dir, ours_dir):
-                shutil.copytree(folder, args.keep / folder.name, dirs_exist_ok=True)
+            for _, path in runs.values():
+                shutil.copytree(path, args.keep / path.name, dirs_exist_ok=True)
     load_after = os.getloadavg()
 
-    ratio = plain.seconds / ours.seconds
-    ratio_ok = ratio >= TARGET_RATIO
-    speed_ok = ours.per_submission <= TARGET_SECONDS_PER_SUBMISSION
+    plain, mine, unsandboxed = runs["plain"][0], runs["ours"][0], runs["nosandbox"][0]
+    ratio = plain.seconds / mine.seconds
+    overhead = mine.seconds / unsandboxed.seconds - 1
+    checks = {
+        "ratio": ratio >= TARGET_RATIO,
+        "speed": mine.per_submission <= TARGET_SECONDS_PER_SUBMISSION,
+        "overhead": overhead <= TARGET_SANDBOX_OVERHEAD,
+        "same": same,
+    }
     mix = ", ".join(f"{count} {kind}" for kind, count in kinds.items())
     print(
         f"\nAutograde benchmark: {args.n} {ASSIGNMENT} submissions ({mix}), {os.cpu_count()} CPUs"
     )
     print(
         f"load average (1 min) {load_before[0]:.1f} before, {load_after[0]:.1f} after"
-        " (a busy machine slows both runs, the parallel one more)"
+        " (a busy machine slows every run, the parallel ones more)"
     )
     header = (
-        f"{'run':<30} {'wall s':>8} {'s / sub':>8} {'CPU s':>8} {'cores':>6} {'peak MB':>8}  target"
+        f"{'run':<32} {'wall s':>8} {'s / sub':>8} {'CPU s':>8} {'cores':>6} {'peak MB':>8}  target"
     )
     print(header)
     print("-" * len(header))
-    for run, target in (
-        (plain, ""),
-        (ours, f"<= {TARGET_SECONDS_PER_SUBMISSION:g} s/sub {'yes' if speed_ok else 'NO'}"),
-    ):
+    speed_target = f"<= {TARGET_SECONDS_PER_SUBMISSION:g} s/sub {_yes(checks['speed'])}"
+    for key, (run, _) in runs.items():
         print(
-            f"{run.name:<30} {run.seconds:>8.1f} {run.per_submission:>8.2f}"
-            f" {run.cpu_seconds:>8.1f} {run.cores:>6.2f} {run.peak_mb:>8.0f}  {target}"
+            f"{run.name:<32} {run.seconds:>8.1f} {run.per_submission:>8.2f}"
+            f" {run.cpu_seconds:>8.1f} {run.cores:>6.2f} {run.peak_mb:>8.0f}"
+            f"  {speed_target if key == 'ours' else ''}"
         )
+    blank = f"{'':>8} {'':>8} {'':>6} {'':>8}"
     print(
-        f"{'ratio plain / ours':<30} {ratio:>8.2f} {'':>8} {'':>8} {'':>6} {'':>8}"
-        f"  >= {TARGET_RATIO:g} {'yes' if ratio_ok else 'NO'}"
+        f"{'ratio plain / ours (sandboxed)':<32} {ratio:>8.2f} {blank}"
+        f"  >= {TARGET_RATIO:g} {_yes(checks['ratio'])}"
     )
-    print(f"same score for every student in both runs: {'yes' if same else 'NO'}")
-    if ours.cores < 0.8 * min(args.jobs, os.cpu_count() or 1):
+    print(
+        f"{'sandbox overhead':<32} {overhead:>7.1%} {blank}"
+        f"  <= {TARGET_SANDBOX_OVERHEAD:.0%} {_yes(checks['overhead'])}"
+    )
+    if "dask2" in runs:
+        scaling = runs["dask1"][0].seconds / runs["dask2"][0].seconds
+        checks["scaling"] = scaling >= TARGET_WORKER_SCALING
         print(
-            f"note: the {args.jobs}-job run got only {ours.cores:.2f} CPU cores on average: the"
+            f"{'Dask: 1 worker / 2 workers':<32} {scaling:>8.2f} {blank}"
+            f"  >= {TARGET_WORKER_SCALING:g} {_yes(checks['scaling'])}"
+        )
+    print(f"same score for every student in every run: {_yes(same)}")
+    if mine.cores < 0.8 * min(args.jobs, os.cpu_count() or 1):
+        print(
+            f"note: the {args.jobs}-job run got only {mine.cores:.2f} CPU cores on average: the"
             " machine is busy and these timings say little about a quiet one"
         )
-    ok = ratio_ok and speed_ok and same
+    ok = all(checks.values())
     print("\nall targets met" if ok else "\nSOME TARGETS MISSED")
     return 0 if ok else 1
+
+
+def _yes(ok: bool) -> str:
+    return "yes" if ok else "NO"
 
 
 if __name__ == "__main__":

@@ -11,10 +11,12 @@ import sys
 from pathlib import Path
 
 from convkit.course.autograde import DEFAULT_RUN_TIMEOUT, grade_assignment
+from convkit.course.cluster import ClusterError
 from convkit.course.course import Course
 from convkit.course.export import export_csv
 from convkit.course.feedback import generate_feedback
 from convkit.course.generate import ensure_in_gradebook, generate_assignment
+from convkit.course.jobs import KitError
 from convkit.course.outcomes import format_summary, load_outcomes
 from convkit.course.parallel import default_jobs
 from convkit.course.preflight import run_preflight
@@ -22,6 +24,10 @@ from convkit.course.report import write_report
 from convkit.course.validate import exercise_notebooks, validate_notebook
 
 EXIT_PREFLIGHT_FAILED = 2
+NO_SANDBOX_WARNING = (
+    "WARNING: --no-sandbox: student code runs with your permissions; it can read "
+    "solutions/, change the gradebook and other students' work, and use the network"
+)
 
 
 def _cmd_generate(course: Course, args: argparse.Namespace) -> int:
@@ -37,13 +43,19 @@ def _cmd_generate(course: Course, args: argparse.Namespace) -> int:
 
 
 def _cmd_preflight(course: Course, args: argparse.Namespace) -> int:
-    report = run_preflight(course, args.assignment, run_timeout=args.run_timeout)
+    report = run_preflight(
+        course, args.assignment, run_timeout=args.run_timeout, sandbox=not args.no_sandbox
+    )
     print(report.format())
     return 0 if report.ok else EXIT_PREFLIGHT_FAILED
 
 
 def _cmd_autograde(course: Course, args: argparse.Namespace) -> int:
-    report = run_preflight(course, args.assignment, run_timeout=args.run_timeout)
+    if args.no_sandbox:
+        print(NO_SANDBOX_WARNING, file=sys.stderr)
+    report = run_preflight(
+        course, args.assignment, run_timeout=args.run_timeout, sandbox=not args.no_sandbox
+    )
     print(report.format())
     if not report.ok:
         print(
@@ -58,14 +70,21 @@ def _cmd_autograde(course: Course, args: argparse.Namespace) -> int:
             print(f"could not record {args.assignment} in the gradebook", file=sys.stderr)
             return 1
         print(f"recorded {args.assignment} in the gradebook (it was not there yet)")
-    outcomes = grade_assignment(
-        course,
-        args.assignment,
-        args.student,
-        run_timeout=args.run_timeout,
-        progress=not args.no_progress,
-        jobs=args.jobs,
-    )
+    try:
+        outcomes = grade_assignment(
+            course,
+            args.assignment,
+            args.student,
+            run_timeout=args.run_timeout,
+            progress=not args.no_progress,
+            jobs=args.jobs,
+            sandbox=not args.no_sandbox,
+            scheduler=args.scheduler,
+            regrade=args.regrade,
+        )
+    except (ClusterError, KitError) as exc:
+        print(f"autograde {args.assignment}: {exc}", file=sys.stderr)
+        return 1
     print(format_summary(outcomes))
     return 0
 
@@ -159,11 +178,26 @@ def build_parser() -> argparse.ArgumentParser:
             default=DEFAULT_RUN_TIMEOUT,
             help="seconds one student's whole run may take (default %(default)g)",
         )
+        p.add_argument(
+            "--no-sandbox",
+            action="store_true",
+            help="run student code without the bubblewrap sandbox (unsafe; see the README)",
+        )
         if name == "autograde":
             p.add_argument(
                 "--student", action="append", help="grade only this student (repeatable)"
             )
             p.add_argument("--no-progress", action="store_true", help="no progress bar")
+            p.add_argument(
+                "--scheduler",
+                metavar="tcp://HOST:8786",
+                help="grade on the workers of this Dask scheduler instead of this machine",
+            )
+            p.add_argument(
+                "--regrade",
+                action="store_true",
+                help="grade again the submissions already graded from the same files",
+            )
             p.add_argument(
                 "--jobs",
                 "-j",

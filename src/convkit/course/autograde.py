@@ -1,17 +1,19 @@
-"""Autograde submissions: each student in its own bounded nbgrader process, several at once.
+"""Autograde submissions: one job per student, run by workers, recorded here.
 
-:func:`grade_submission` grades one student's submission and returns an
-:class:`Outcome`; it never raises for a bad submission.  Its nbgrader run is a
-child process under OS-enforced limits (wall clock, CPU time, memory: see
-``bounded``).  :func:`grade_assignment` runs it for every student, in ``jobs``
-worker processes at once (see ``parallel`` for the design), with one progress
-bar, and records each outcome.  Grades do not depend on ``jobs``.
+Three steps per submission (see ``jobs`` and ``record``):
+:func:`prepare_job` reads the submission into a job (or decides it cannot be
+graded); a worker runs it (``jobs.execute_job``: nbgrader in a throw-away
+course, bounded, the student's code in the grading sandbox); :func:`finish_job`
+records the result: gradebook, ``autograded/``, log, outcome.  Only this
+process writes the course.  :func:`grade_assignment` does it for every student
+with one progress bar, the workers being this process, ``jobs`` local worker
+processes (``parallel``) or a Dask cluster (``cluster``).  Grades do not depend
+on who ran the jobs.
 """
 
 from __future__ import annotations
 
 import os
-import shutil
 import time
 from collections.abc import Iterable
 from pathlib import Path
@@ -20,25 +22,29 @@ import nbformat
 from nbgrader.api import Gradebook, InvalidEntry, MissingEntry
 from tqdm import tqdm
 
-from convkit.course.bounded import run_bounded
 from convkit.course.course import Course, graded_test_sources
+from convkit.course.jobs import (
+    AssignmentKit,
+    GradingJob,
+    JobResult,
+    build_kit,
+    execute_job,
+    read_submission,
+)
 from convkit.course.outcomes import (
     REVIEW_NOTE,
     Outcome,
     Reason,
     Status,
     classify_failure,
+    load_outcomes,
     record_outcome,
 )
-from convkit.course.parallel import grade_in_pool, grade_safely
-from convkit.course.runner import NbgraderRun, run_nbgrader
+from convkit.course.parallel import error_outcome, grade_in_pool, grade_safely
+from convkit.course.record import ResultMismatch, forget_grades, save_grades, write_log
 from convkit.grading.tamper_scan import scan_notebook
 
 DEFAULT_RUN_TIMEOUT = 900.0  # seconds for one student's whole autograde run
-# A run that failed only because sqlite stayed locked beyond the URL's timeout
-# is the environment's fault, not the student's: it is run again.
-DB_LOCKED = "database is locked"
-DB_LOCKED_ATTEMPTS = 3
 REVIEW_SHOWN = 3  # findings quoted in the note
 
 
@@ -145,55 +151,56 @@ def log_path_for(course: Course, assignment: str, student: str) -> Path:
     return course.grading_dir / "logs" / assignment / f"{student}.log"
 
 
-def grade_submission(
-    course: Course,
-    assignment: str,
-    student: str,
-    *,
-    run_timeout: float = DEFAULT_RUN_TIMEOUT,
-) -> Outcome:
-    """Autograde ``submitted/<student>/<assignment>`` and return what happened.
-
-    Runs ``nbgrader autograde ASSIGNMENT --student STUDENT --force`` in a child
-    process killed (with its kernel) after ``run_timeout`` seconds.  On any
-    failure the student's stale grades and autograded/feedback files are
-    removed, so an old score can never pass for the new one.
-    """
-    start = time.monotonic()
+def prepare_job(
+    course: Course, kit: AssignmentKit, assignment: str, student: str
+) -> GradingJob | Outcome:
+    """The grading job of one submission, or its outcome when there is nothing to run
+    (no submission; a missing, renamed, unreadable or oversized notebook)."""
     problem = check_submission_files(course, assignment, student)
     if problem is not None:
         if problem.status is Status.UNGRADED:
-            _forget_grades(course, assignment, student)
-        problem.seconds = time.monotonic() - start
+            forget_grades(course, assignment, student)
         return problem
-
-    register_student(course, student)
-    log_path = log_path_for(course, assignment, student)
-    run = _autograde_run(course, assignment, student, run_timeout, log_path)
-    log_name = str(log_path.relative_to(course.root))
-    if run.timed_out:
-        _forget_grades(course, assignment, student)
+    try:
+        files = read_submission(course.submitted_dir(student, assignment))
+    except ValueError as exc:
+        forget_grades(course, assignment, student)
         return Outcome(
-            assignment,
-            student,
-            Status.UNGRADED,
-            reason=Reason.RUN_TIMEOUT,
-            detail=f"stopped after {run_timeout:g} s",
-            seconds=run.seconds,
-            log=log_name,
+            assignment, student, Status.UNGRADED, reason=Reason.INVALID_NOTEBOOK, detail=str(exc)
         )
-    if not run.ok:
-        reason, detail = classify_failure(run.log)
-        _forget_grades(course, assignment, student)
+    return GradingJob(assignment, student, files, kit.fingerprint)
+
+
+def finish_job(course: Course, job: GradingJob, result: JobResult) -> Outcome:
+    """Record a worker's result of ``job`` (grading side): the log, then the grades or,
+    for a run that failed, the reason and no score at all."""
+    assignment, student = job.assignment, job.student
+    log_path = log_path_for(course, assignment, student)
+    write_log(log_path, result)
+    log_name = str(log_path.relative_to(course.root))
+
+    def ungraded(reason: Reason, detail: str) -> Outcome:
+        forget_grades(course, assignment, student)
         return Outcome(
             assignment,
             student,
             Status.UNGRADED,
             reason=reason,
             detail=detail,
-            seconds=run.seconds,
+            seconds=result.seconds,
             log=log_name,
+            fingerprint=job.fingerprint,
         )
+
+    if result.timed_out:
+        return ungraded(Reason.RUN_TIMEOUT, f"stopped after {result.seconds:.0f} s")
+    if not result.ok:
+        return ungraded(*classify_failure(result.log))
+    register_student(course, student)
+    try:
+        save_grades(course, job, result)
+    except ResultMismatch as exc:
+        return ungraded(Reason.AUTOGRADE_ERROR, f"graded notebook rejected: {exc}")
     score, max_score, unscored = _read_score(course, assignment, student)
     notes = tampering_notes(course, assignment, student)
     notes.extend(review_notes(course, assignment, student))
@@ -206,25 +213,50 @@ def grade_submission(
         score=score,
         max_score=max_score,
         notes=notes,
-        seconds=run.seconds,
+        seconds=result.seconds,
         log=log_name,
+        fingerprint=job.fingerprint,
     )
 
 
-def _autograde_run(
-    course: Course, assignment: str, student: str, run_timeout: float, log_path: Path
-) -> NbgraderRun:
-    """One bounded ``nbgrader autograde`` of one student, run again if sqlite stayed locked."""
-    args = ["autograde", assignment, "--student", student, "--force"]
-    for attempt in range(1, DB_LOCKED_ATTEMPTS + 1):
-        if hasattr(os, "fork"):
-            run = run_bounded(course, args, timeout=run_timeout, log_path=log_path)
-        else:  # no fork: a fresh interpreter, still killed after run_timeout
-            run = run_nbgrader(course, args, timeout=run_timeout, log_path=log_path)
-        if run.ok or run.timed_out or DB_LOCKED not in run.log or attempt == DB_LOCKED_ATTEMPTS:
-            return run
-        time.sleep(attempt)
-    raise AssertionError("unreachable")
+def grade_submission(
+    course: Course,
+    assignment: str,
+    student: str,
+    *,
+    run_timeout: float = DEFAULT_RUN_TIMEOUT,
+    sandbox: bool = True,
+    kit: AssignmentKit | None = None,
+) -> Outcome:
+    """Autograde ``submitted/<student>/<assignment>`` here and return what happened.
+
+    The job (:func:`prepare_job`) runs in this process's worker code
+    (``convkit.course.jobs.execute_job``: nbgrader in a throw-away course, killed
+    with its kernel after ``run_timeout`` seconds, the kernel in the grading
+    sandbox unless ``sandbox`` is False); :func:`finish_job` records it.  On any
+    failure the student's stale grades and autograded/feedback files are
+    removed, so an old score can never pass for the new one.
+    """
+    start = time.monotonic()
+    kit = kit if kit is not None else build_kit(course, assignment)
+    prepared = prepare_job(course, kit, assignment, student)
+    if isinstance(prepared, Outcome):
+        prepared.seconds = time.monotonic() - start
+        return prepared
+    result = execute_job(kit, prepared, run_timeout=run_timeout, sandbox=sandbox)
+    outcome = finish_job(course, prepared, result)
+    outcome.sandboxed = sandbox
+    return outcome
+
+
+def _still_in_gradebook(course: Course, outcome: Outcome) -> bool:
+    """Whether the gradebook still holds ``outcome``'s graded submission and its score."""
+    try:
+        score, _, _ = _read_score(course, outcome.assignment, outcome.student)
+    except MissingEntry:
+        return False
+    folder = course.autograded_dir(outcome.student, outcome.assignment)
+    return score == outcome.score and folder.is_dir()
 
 
 def _read_score(course: Course, assignment: str, student: str) -> tuple[float, float, list[str]]:
@@ -240,26 +272,6 @@ def _read_score(course: Course, assignment: str, student: str) -> tuple[float, f
         return float(submission.score), float(submission.max_score), unscored
 
 
-def _forget_grades(course: Course, assignment: str, student: str) -> None:
-    """Clear this submission's automatic scores and its autograded/feedback folders."""
-    for folder in (
-        course.autograded_dir(student, assignment),
-        course.feedback_dir(student, assignment),
-    ):
-        if folder.is_dir():
-            shutil.rmtree(folder)
-    try:
-        with Gradebook(course.db_url, course.course_id) as gb:
-            submission = gb.find_submission(assignment, student)
-            for notebook in submission.notebooks:
-                for grade in notebook.grades:
-                    grade.auto_score = None
-                    grade.needs_manual_grade = True
-            gb.db.commit()
-    except MissingEntry:
-        pass
-
-
 def grade_assignment(
     course: Course,
     assignment: str,
@@ -268,48 +280,112 @@ def grade_assignment(
     run_timeout: float = DEFAULT_RUN_TIMEOUT,
     progress: bool = True,
     jobs: int = 1,
+    sandbox: bool = True,
+    scheduler: str | None = None,
+    regrade: bool = False,
 ) -> list[Outcome]:
     """Grade every student (or the given ones) of ``assignment``; record each outcome.
 
-    ``jobs`` students are graded at once, each by a worker process (``jobs=1``:
-    one after another in this process); the grades are the same either way.
-    One student's failure, including an unexpected error in this code or a
-    worker that dies, never stops the others: it becomes an UNGRADED outcome
-    with the reason.  Returns the outcomes in student order.
+    Each submission becomes a job (``convkit.course.jobs``) that a worker runs:
+    ``jobs`` local worker processes (``jobs=1``: this process), or the workers
+    of the Dask cluster at ``scheduler`` (``convkit.course.cluster``).  This
+    process alone records the results, as they come; the grades are the same
+    whoever ran the jobs.  One student's failure, including an unexpected error
+    in this code or a worker that dies, never stops the others: it becomes an
+    UNGRADED outcome with the reason.  A submission already graded from the same
+    files with the same assignment is not graded again unless ``regrade``, so a
+    run that was interrupted finishes the rest when started again.
+    ``sandbox=False`` runs student code with this process's permissions
+    (see ``convkit.course.sandbox``); every outcome then says so.  Returns the
+    outcomes in student order.
     """
     if jobs < 1:
         raise ValueError(f"jobs must be at least 1, got {jobs}")
     chosen = sorted(students) if students is not None else course.submitted_students(assignment)
+    kit = build_kit(course, assignment)
+    recorded = load_outcomes(course, assignment)
     tqdm.monitor_interval = 0  # no monitor thread: grading forks child processes
     bar = tqdm(total=len(chosen), desc=f"autograde {assignment}", unit="sub", disable=not progress)
     running: set[str] = set()
+    outcomes: dict[str, Outcome] = {}
 
     def started(student: str) -> None:
         running.add(student)
         bar.set_postfix_str(", ".join(sorted(running)), refresh=True)
 
-    def finished(outcome: Outcome) -> None:
-        record_outcome(course, outcome)
+    def finished(outcome: Outcome, *, unchanged: bool = False) -> None:
+        if outcome.student in outcomes:  # a job that ran twice (a worker died): first wins
+            return
+        outcomes[outcome.student] = outcome
+        if not unchanged:
+            record_outcome(course, outcome)
         running.discard(outcome.student)
         bar.update(1)
         bar.set_postfix_str(", ".join(sorted(running)))
         if progress:
-            bar.write(f"{outcome.student}: {outcome.summary}")
+            suffix = "  (unchanged since it was graded: not graded again)" if unchanged else ""
+            bar.write(f"{outcome.student}: {outcome.summary}{suffix}")
 
-    def grade(student: str) -> Outcome:
-        return grade_submission(course, assignment, student, run_timeout=run_timeout)
+    def finish(student: str, result: JobResult) -> Outcome:
+        outcome = finish_job(course, to_run[student], result)
+        outcome.sandboxed = sandbox
+        return outcome
 
+    to_run: dict[str, GradingJob] = {}
     with bar:
-        if jobs == 1 or len(chosen) <= 1 or not hasattr(os, "fork"):
-            outcomes = []
-            for student in chosen:
-                started(student)
-                outcome = grade_safely(grade, assignment, student)
-                finished(outcome)
-                outcomes.append(outcome)
-            return outcomes
-        import nbgrader.apps.nbgraderapp  # noqa: F401  (the workers inherit it: warm starts)
+        for student in chosen:
+            prepared = grade_safely(
+                lambda s: prepare_job(course, kit, assignment, s), assignment, student
+            )
+            if isinstance(prepared, Outcome):
+                finished(prepared)
+                continue
+            before = recorded.get(student)
+            if (
+                not regrade
+                and before is not None
+                and before.status is Status.GRADED
+                and before.fingerprint == prepared.fingerprint
+                and (before.sandboxed is not False or not sandbox)
+                and _still_in_gradebook(course, before)
+            ):
+                finished(before, unchanged=True)
+                continue
+            to_run[student] = prepared
+        pending = sorted(to_run)
+        if scheduler is not None:
+            from convkit.course.cluster import grade_on_cluster
 
-        return grade_in_pool(
-            assignment, chosen, grade, jobs=jobs, on_outcome=finished, on_start=started
-        )
+            grade_on_cluster(
+                scheduler,
+                kit,
+                [to_run[s] for s in pending],
+                run_timeout=run_timeout,
+                sandbox=sandbox,
+                on_result=lambda s, r: finished(
+                    grade_safely(lambda _: finish(s, r), assignment, s)
+                ),
+                on_error=lambda s, why: finished(error_outcome(assignment, s, why)),
+            )
+        elif jobs == 1 or len(pending) <= 1 or not hasattr(os, "fork"):
+            for student in pending:
+                started(student)
+
+                def run_here(s: str) -> Outcome:
+                    result = execute_job(kit, to_run[s], run_timeout=run_timeout, sandbox=sandbox)
+                    return finish(s, result)
+
+                finished(grade_safely(run_here, assignment, student))
+        else:
+            import nbgrader.apps.nbgraderapp  # noqa: F401  (the workers inherit it: warm starts)
+
+            grade_in_pool(
+                assignment,
+                pending,
+                lambda s: execute_job(kit, to_run[s], run_timeout=run_timeout, sandbox=sandbox),
+                jobs=jobs,
+                on_outcome=finished,
+                on_start=started,
+                finish=finish,
+            )
+    return [outcomes[s] for s in chosen]

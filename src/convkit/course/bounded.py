@@ -37,7 +37,7 @@ from pathlib import Path
 
 from convkit.course.course import Course
 from convkit.course.kernel_launcher import die_with_parent
-from convkit.course.runner import NbgraderRun, _child_main
+from convkit.course.runner import NbgraderRun, child_main
 
 _POLL_SECONDS = 0.02
 _KILL_ROUNDS = 5
@@ -48,10 +48,13 @@ def cpu_seconds_limit(timeout: float) -> int:
     return math.ceil(timeout * (os.cpu_count() or 1)) + 1
 
 
-def run_bounded(course: Course, args: list[str], *, timeout: float, log_path: Path) -> NbgraderRun:
+def run_bounded(
+    course: Course, args: list[str], *, timeout: float, log_path: Path, sandbox: bool = False
+) -> NbgraderRun:
     """Run ``nbgrader ARGS`` in the course root under the limits above; log to ``log_path``.
 
     Returns the run (``timed_out`` when the wall-clock limit killed it).  POSIX only.
+    With ``sandbox``, the kernels run in the grading sandbox (``convkit.course.sandbox``).
     """
     import nbgrader.apps.nbgraderapp  # noqa: F401  (imported once, before forking)
 
@@ -68,16 +71,16 @@ def run_bounded(course: Course, args: list[str], *, timeout: float, log_path: Pa
         gc.freeze()
         pid = os.fork()
         if pid == 0:  # the child: never returns
-            _bounded_child(course, args, out.fileno(), timeout, parent)
+            _bounded_child(course, args, out.fileno(), timeout, parent, sandbox)
         gc.unfreeze()
         returncode = _watch(pid, start + timeout)
         return NbgraderRun.finished(args, returncode, start, out, log_path)
 
 
 def _bounded_child(
-    course: Course, args: list[str], log_fd: int, timeout: float, parent: int
+    course: Course, args: list[str], log_fd: int, timeout: float, parent: int, sandbox: bool
 ) -> None:
-    """Set the child's limits, then run nbgrader (``runner._child_main`` never returns)."""
+    """Set the child's limits, then run nbgrader (``runner.child_main`` never returns)."""
     try:
         soft = cpu_seconds_limit(timeout)
         resource.setrlimit(resource.RLIMIT_CPU, (soft, soft + 5))
@@ -86,7 +89,7 @@ def _bounded_child(
         os.dup2(log_fd, 2)
         traceback.print_exc()
         os._exit(1)
-    _child_main(course, args, log_fd)
+    child_main(course, args, log_fd, sandbox)
 
 
 def _watch(pid: int, deadline: float) -> int | None:

@@ -29,6 +29,7 @@ COLUMNS = [
     "needs_manual_grading",
     "timestamp",
     "detail",
+    "sandboxed",
 ]
 
 
@@ -47,6 +48,7 @@ class GradeRow:
     needs_manual_grading: str
     timestamp: str
     detail: str
+    sandboxed: str = ""  # "yes", "no" (graded with --no-sandbox) or "" (no record)
 
     def as_csv(self) -> dict[str, str]:
         """The row as strings (an empty cell for None)."""
@@ -97,6 +99,7 @@ def _row(gb: Gradebook, assignment, student: str, outcome) -> GradeRow:
             "",
             _timestamp(submission),
             outcome.detail,
+            _sandboxed(outcome),
         )
     if submission is None:
         return GradeRow(
@@ -127,7 +130,14 @@ def _row(gb: Gradebook, assignment, student: str, outcome) -> GradeRow:
         "yes" if submission.needs_manual_grade else "no",
         _timestamp(submission),
         detail,
+        _sandboxed(outcome),
     )
+
+
+def _sandboxed(outcome) -> str:
+    if outcome is None or outcome.sandboxed is None:
+        return ""
+    return "yes" if outcome.sandboxed else "no"
 
 
 def _timestamp(submission) -> str:

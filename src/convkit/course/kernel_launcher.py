@@ -22,8 +22,17 @@ import re
 import resource
 import signal
 import sys
+from pathlib import Path
 
 from convkit._env import SINGLE_THREAD_ENV
+from convkit.course.sandbox import (
+    CONNECTION_FILE,
+    LIMITS,
+    SANDBOX_ENV,
+    confine_memory,
+    drop_privileges,
+    prepare_sandbox,
+)
 
 DEFAULT_MEMORY_LIMIT = "4GiB"
 _UNITS = {"": 1, "k": 2**10, "m": 2**20, "g": 2**30, "t": 2**40}
@@ -80,12 +89,83 @@ def die_with_parent(parent: int | None = None) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Apply the caps and exec the IPython kernel with the other arguments."""
-    limit, rest = split_arguments(list(sys.argv[1:] if argv is None else argv))
+    """Apply the caps and exec the IPython kernel with the other arguments.
+
+    With ``CONVKIT_SANDBOX=1`` in the environment (autograde), the kernel starts in
+    the grading sandbox instead (:mod:`convkit.course.sandbox`): this process drops
+    root, then execs ``bwrap``, which runs :data:`INSIDE` in the container.
+    """
+    args = list(sys.argv[1:] if argv is None else argv)
+    limit, rest = split_arguments(args)
+    if os.environ.get(SANDBOX_ENV) == "1":
+        _exec_sandboxed(limit, rest)
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     die_with_parent()
     os.environ.update(SINGLE_THREAD_ENV)
     os.execv(sys.executable, [sys.executable, "-m", "ipykernel_launcher", *rest])
+
+
+def _workdir_files(folder: Path) -> list[Path]:
+    """Regular files beside the notebook (data an exercise may read), never notebooks."""
+    return sorted(
+        p
+        for p in folder.iterdir()
+        if p.is_file()
+        and not p.is_symlink()
+        and p.suffix != ".ipynb"
+        and p.stat().st_size <= LIMITS.file_bytes
+    )
+
+
+# What runs first in the container: lower the limits, then exec IPython.  Plain
+# Python given with -c, so that the kernel's start does not pay for importing
+# convkit (and numpy) once more.  argv: AS NPROC FSIZE CPU -- IPYTHON-ARGS.
+INSIDE = """
+import os, resource, sys
+limits = [int(a) for a in sys.argv[1:5]]
+which = [resource.RLIMIT_AS, resource.RLIMIT_NPROC, resource.RLIMIT_FSIZE, resource.RLIMIT_CPU]
+for kind, value in [*zip(which, limits), (resource.RLIMIT_CORE, 0)]:
+    hard = resource.getrlimit(kind)[1]  # only ever lowered: a limit set outside may be stricter
+    value = value if hard == resource.RLIM_INFINITY else min(value, hard)
+    resource.setrlimit(kind, (value, value))
+rest = sys.argv[6:]
+if rest == ["--probe"]:
+    import convkit
+    print("sandbox ok", flush=True)
+    sys.exit(0)
+os.execv(sys.executable, [sys.executable, "-m", "ipykernel_launcher", *rest])
+"""
+
+
+def _exec_sandboxed(limit: int, rest: list[str]) -> None:
+    """Exec ``bwrap`` running :data:`INSIDE` and then IPython with ``rest`` (never returns)."""
+    caps = [limit, LIMITS.processes, LIMITS.file_bytes, LIMITS.cpu_seconds]
+    inner = [sys.executable, "-c", INSIDE, *map(str, caps), "--"]
+    connection_file = None
+    args = iter(rest)
+    for arg in args:
+        if arg == "-f":
+            connection_file = next(args, None)
+            inner += ["-f", CONNECTION_FILE]
+        elif arg.startswith("--f="):
+            connection_file = arg.split("=", 1)[1]
+            inner += ["-f", CONNECTION_FILE]
+        else:
+            inner.append(arg)
+    command = prepare_sandbox(
+        inner, connection_file=connection_file, workdir_files=_workdir_files(Path.cwd())
+    )
+    confine_memory(limit)
+    # The kernel's raw stdout/stderr would reach nbgrader's log file, outside the
+    # container and past the output bound: IPython's own output goes over its sockets.
+    if rest != ["--probe"]:
+        null = os.open(os.devnull, os.O_RDWR)
+        for fd in (0, 1, 2):
+            os.dup2(null, fd)
+    drop_privileges()
+    die_with_parent()  # after the change of user, which clears the parent-death signal
+    # No environment for bwrap itself (it runs in the container, readable in /proc/1/environ).
+    os.execve(command.argv[0], command.argv, {})
 
 
 if __name__ == "__main__":

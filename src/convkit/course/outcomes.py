@@ -38,6 +38,8 @@ class Reason(StrEnum):
     CORRUPTED_METADATA = "corrupted nbgrader metadata"
     KERNEL_UNRESPONSIVE = "kernel unresponsive"
     RUN_TIMEOUT = "timeout of the whole run"
+    OUTPUT_LIMIT = "output too large"
+    KERNEL_TAMPERED = "kernel tampered with"
     AUTOGRADE_ERROR = "autograde error"
 
 
@@ -59,6 +61,12 @@ class Outcome:
     notes: list[str] = field(default_factory=list)
     seconds: float = 0.0
     log: str | None = None
+    # True: student code ran in the grading sandbox; False: it ran with the
+    # grader's permissions (--no-sandbox); None: no record (older runs).
+    sandboxed: bool | None = None
+    # SHA-256 of the assignment kit and the submission graded (jobs.GradingJob.fingerprint):
+    # a re-run skips a graded submission whose fingerprint is unchanged.
+    fingerprint: str | None = None
 
     def __post_init__(self) -> None:
         self.detail = " ".join(self.detail.split())  # one line, for tables and CSV cells
@@ -103,6 +111,8 @@ _FAILURE_PATTERNS: list[tuple[Reason, re.Pattern[str]]] = [
             r"nbgrader metadata may be corrupted|Cell with id '(\S+)' exists multiple times"
         ),
     ),
+    (Reason.OUTPUT_LIMIT, re.compile(r"OutputLimitExceeded: (.*)")),
+    (Reason.KERNEL_TAMPERED, re.compile(r"KernelTampered: (.*)")),
     (Reason.KERNEL_UNRESPONSIVE, re.compile(r"kernel became unresponsive|UnresponsiveKernelError")),
 ]
 
@@ -112,8 +122,10 @@ def classify_failure(log: str) -> tuple[Reason, str]:
     for reason, pattern in _FAILURE_PATTERNS:
         match = pattern.search(log)
         if match:
-            cell = next((g for g in match.groups() if g), None)
-            return reason, (f"cell {cell}" if cell else "")
+            found = next((g for g in match.groups() if g), None)
+            if reason in (Reason.OUTPUT_LIMIT, Reason.KERNEL_TAMPERED):
+                return reason, found or ""
+            return reason, (f"cell {found}" if found else "")
     errors = [line.strip() for line in log.splitlines() if line.strip()]
     tracebacks = [line for line in errors if re.match(r"^[\w.]+(Error|Exception):", line)]
     return Reason.AUTOGRADE_ERROR, (
@@ -157,4 +169,10 @@ def format_summary(outcomes: list[Outcome]) -> str:
     lines.append(
         f"{graded} graded, {ungraded} ungraded, {len(outcomes) - graded - ungraded} missing"
     )
+    unsandboxed = [o.student for o in outcomes if o.sandboxed is False]
+    if unsandboxed:
+        lines.append(
+            f"WARNING: {len(unsandboxed)} graded without the sandbox (--no-sandbox): "
+            "their code ran with the grader's own permissions"
+        )
     return "\n".join(lines)

@@ -43,11 +43,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 from multiprocessing.process import BaseProcess
+from typing import Any
 
 from convkit.course.kernel_launcher import die_with_parent
 from convkit.course.outcomes import Outcome, Reason, Status
 
-GradeOne = Callable[[str], Outcome]
+GradeOne = Callable[[str], Any]  # runs in a worker; returns an Outcome or a picklable result
+Finish = Callable[[str, Any], Outcome]  # runs in the parent: a worker's result -> Outcome
 _WAIT_SECONDS = 1.0
 
 
@@ -89,13 +91,16 @@ def grade_in_pool(
     jobs: int,
     on_outcome: Callable[[Outcome], None],
     on_start: Callable[[str], None] | None = None,
+    finish: Finish | None = None,
 ) -> list[Outcome]:
     """Grade ``students`` with ``grade`` in ``jobs`` worker processes (fork; POSIX).
 
-    ``on_start(student)`` and ``on_outcome(outcome)`` are called in this
-    process as grading of a student starts and ends.  Returns the outcomes in
-    the order of ``students``; every student gets one, whatever happens to the
-    workers.  ``grade`` runs in a worker and must return an Outcome.
+    ``grade`` runs in a worker and returns an Outcome, or any picklable result
+    that ``finish(student, result)`` turns into one in this process (where the
+    gradebook is written).  ``on_start(student)`` and ``on_outcome(outcome)``
+    are called in this process as grading of a student starts and ends.
+    Returns the outcomes in the order of ``students``; every student gets one,
+    whatever happens to the workers.
     """
     if jobs < 1:
         raise ValueError(f"jobs must be at least 1, got {jobs}")
@@ -127,8 +132,14 @@ def grade_in_pool(
             worker.student = None
             _say_goodbye(worker)
 
-    def finish(worker: _Worker, outcome: Outcome) -> None:
-        results[outcome.student] = outcome
+    def done(worker: _Worker, received: Any) -> None:
+        student = worker.student
+        assert student is not None
+        if finish is not None and not isinstance(received, Outcome):
+            outcome = grade_safely(lambda s: finish(s, received), assignment, student)
+        else:
+            outcome = received
+        results[student] = outcome
         on_outcome(outcome)
         hand_out(worker)
 
@@ -141,7 +152,7 @@ def grade_in_pool(
             for worker in busy:
                 received = _receive(worker)
                 if received is not None:
-                    finish(worker, received)
+                    done(worker, received)
                 elif not worker.process.is_alive():
                     worker.process.join()
                     lost = worker.student
@@ -158,15 +169,14 @@ def grade_in_pool(
     return [results[s] for s in students]
 
 
-def _receive(worker: _Worker) -> Outcome | None:
-    """The worker's finished outcome if one is waiting, else None (also when the pipe broke)."""
+def _receive(worker: _Worker) -> Any:
+    """The worker's finished result if one is waiting, else None (also when the pipe broke)."""
     try:
         if not worker.conn.poll():
             return None
-        data = worker.conn.recv()
+        return worker.conn.recv()
     except (EOFError, OSError):
         return None
-    return Outcome(**data)
 
 
 def _say_goodbye(worker: _Worker) -> None:
@@ -217,5 +227,4 @@ def _worker_main(
             return
         if student is None:
             return
-        outcome = grade_safely(grade, assignment, student)
-        conn.send(outcome.to_json())
+        conn.send(grade_safely(grade, assignment, student))

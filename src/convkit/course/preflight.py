@@ -25,6 +25,8 @@ from convkit.course.course import Course, nbgrader_env
 from convkit.course.generate import release_differences, temp_course_overrides
 from convkit.course.outcomes import classify_failure
 from convkit.course.runner import run_nbgrader
+from convkit.course.sandbox import memory_confined
+from convkit.course.sandbox import probe as sandbox_probe
 
 SOLUTION_STUDENT = "preflight-solution"
 RELEASE_STUDENT = "preflight-release"
@@ -81,8 +83,22 @@ def check_kernel_imports(course: Course) -> Check:
     return Check(name, True, f"kernel {kernel_name!r}: {result.stdout.strip()}")
 
 
+def check_sandbox() -> Check:
+    """The grading sandbox starts (bubblewrap installed, user namespaces allowed)."""
+    why = sandbox_probe()
+    name = "the grading sandbox starts"
+    if why is None:
+        memory = (
+            "the memory of each kernel capped as a whole (cgroup)"
+            if memory_confined()
+            else "memory capped per process only (no cgroup memory controller, or not root)"
+        )
+        return Check(name, True, f"student code runs in bubblewrap, without network; {memory}")
+    return Check(name, False, why + "; or grade without it: --no-sandbox (unsafe)")
+
+
 def _grade_pseudo_students(
-    course: Course, assignment: str, scratch: Path, run_timeout: float
+    course: Course, assignment: str, scratch: Path, run_timeout: float, sandbox: bool
 ) -> list[Check]:
     """Autograde the reference solution and the release in ``scratch``; check their scores."""
     submitted = (
@@ -94,6 +110,7 @@ def _grade_pseudo_students(
         course,
         ["autograde", assignment, "--force", *temp_course_overrides(scratch)],
         timeout=run_timeout,
+        sandbox=sandbox,
     )
     if not run.ok:
         why = "timed out" if run.timed_out else " ".join(classify_failure(run.log)).strip()
@@ -134,11 +151,19 @@ def _autograded_cells(submission) -> list[tuple[str, float | None, float]]:
 
 
 def run_preflight(
-    course: Course, assignment: str, *, run_timeout: float = 900.0
+    course: Course, assignment: str, *, run_timeout: float = 900.0, sandbox: bool = True
 ) -> PreflightReport:
-    """Run all pre-flight checks of ``assignment``; never touches the real gradebook."""
+    """Run all pre-flight checks of ``assignment``; never touches the real gradebook.
+
+    With ``sandbox`` (the default), the first check is that the grading sandbox
+    starts, and the pseudo-students are graded in it, as real students will be.
+    """
     report = PreflightReport(assignment)
     course.notebook_names(assignment)  # a clear error for an unknown assignment
+    if sandbox:
+        report.checks.append(check_sandbox())
+        if not report.checks[-1].ok:
+            return report
     report.checks.append(check_kernel_imports(course))
     with tempfile.TemporaryDirectory(prefix=f"preflight-{assignment}-") as tmp:
         scratch = Path(tmp)
@@ -153,7 +178,9 @@ def run_preflight(
             )
         )
         if course.release_dir(assignment).is_dir():
-            report.checks.extend(_grade_pseudo_students(course, assignment, scratch, run_timeout))
+            report.checks.extend(
+                _grade_pseudo_students(course, assignment, scratch, run_timeout, sandbox)
+            )
         else:
             report.checks.append(
                 Check("reference solution and release autograde", False, "no release")

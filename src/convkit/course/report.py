@@ -317,6 +317,13 @@ def _assignment_section(report: AssignmentReport, logs: dict[str, str]) -> str:
         )
         + "</p>"
     )
+    unsandboxed = [r for r in [*report.graded, *report.ungraded] if r.sandboxed == "no"]
+    if unsandboxed:
+        parts.append(
+            f'<p class="warning"><strong>{len(unsandboxed)} submission(s) graded without the '
+            "sandbox</strong> (<code>--no-sandbox</code>): their code ran with the grader's "
+            "own permissions.</p>"
+        )
     parts.append("<h3>Score distribution</h3>")
     if report.scores:
         alt = f"Histogram of the {len(report.scores)} graded scores of {report.name}"

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import IO
 
 from convkit.course.course import Course, nbgrader_env
+from convkit.course.sandbox import SANDBOX_ENV, enter_private_network
 
 _POLL_SECONDS = 0.05
 
@@ -65,11 +66,13 @@ def run_nbgrader(
     *,
     timeout: float | None = None,
     log_path: Path | None = None,
+    sandbox: bool = False,
 ) -> NbgraderRun:
     """Run ``nbgrader ARGS`` in the course root; kill it (and its kernel) after ``timeout`` s.
 
     The combined output goes to ``log_path`` (if given) and is returned in
-    ``NbgraderRun.log``.
+    ``NbgraderRun.log``.  With ``sandbox``, the run gets a private network and its
+    kernels start in the grading sandbox (``convkit.course.sandbox``; POSIX only).
     """
     if log_path is not None:
         log_path.parent.mkdir(parents=True, exist_ok=True)
@@ -77,14 +80,16 @@ def run_nbgrader(
     out = open(log_path, "w+b") if log_path else tempfile.TemporaryFile()
     with out:
         if hasattr(os, "fork"):
-            returncode = _run_forked(course, args, out, timeout)
+            returncode = _run_forked(course, args, out, timeout, sandbox)
+        elif sandbox:
+            raise RuntimeError("the grading sandbox needs Linux")
         else:
             returncode = _run_subprocess(course, args, out, timeout)
         return NbgraderRun.finished(args, returncode, start, out, log_path)
 
 
 def _run_forked(
-    course: Course, args: list[str], out: IO[bytes], timeout: float | None
+    course: Course, args: list[str], out: IO[bytes], timeout: float | None, sandbox: bool
 ) -> int | None:
     """Fork, run nbgrader's app in the child, wait; None if it was killed for time."""
     import nbgrader.apps.nbgraderapp  # noqa: F401  (imported once, before forking)
@@ -93,7 +98,7 @@ def _run_forked(
     sys.stderr.flush()
     pid = os.fork()
     if pid == 0:  # the child: never returns
-        _child_main(course, args, out.fileno())
+        child_main(course, args, out.fileno(), sandbox)
     deadline = None if timeout is None else time.monotonic() + timeout
     try:
         while True:
@@ -109,8 +114,12 @@ def _run_forked(
         raise
 
 
-def _child_main(course: Course, args: list[str], log_fd: int) -> None:
-    """Body of the forked child: run ``nbgrader ARGS`` and exit with its status."""
+def child_main(course: Course, args: list[str], log_fd: int, sandbox: bool = False) -> None:
+    """Body of the forked child: run ``nbgrader ARGS`` and exit with its status.
+
+    With ``sandbox``: a private network first, and ``CONVKIT_SANDBOX=1`` for the
+    kernel launcher (see ``convkit.course.sandbox``).
+    """
     code = 1
     try:
         os.setsid()
@@ -122,6 +131,11 @@ def _child_main(course: Course, args: list[str], log_fd: int) -> None:
         sys.stderr = open(2, "w", buffering=1, closefd=False)
         os.chdir(course.root)
         os.environ["PATH"] = nbgrader_env()["PATH"]
+        if sandbox:
+            enter_private_network()
+            os.environ[SANDBOX_ENV] = "1"
+        else:
+            os.environ.pop(SANDBOX_ENV, None)
         from nbgrader.apps.nbgraderapp import NbGraderApp
 
         sys.argv = ["nbgrader", *args]

@@ -32,7 +32,7 @@ PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"\bctypes\b", "uses ctypes"),
         (
             r"\b(threading|_thread|multiprocessing|subprocess|concurrent\.futures)\b"
-            r"|\bos\s*\.\s*(fork|system|popen|exec\w*|posix_spawn\w*)\b",
+            r"|\b(fork|forkpty|system|popen|posix_spawnp?|exec[lv]p?e?)\s*\(",
             "starts threads or processes",
         ),
         (
@@ -44,6 +44,11 @@ PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
             "replaces a library function",
         ),
         (r"\bsetattr\s*\(\s*(np|numpy|convkit|torch|scipy)\b", "replaces a library function"),
+        (
+            r"\bget_ipython\b|\bset_custom_exc\b|\bdo_execute\b|\bshowtraceback\b"
+            r"|\bsys\s*\.\s*excepthook\b|\bipykernel\b",
+            "rewires the kernel that runs the tests",
+        ),
         (r"\bimportlib\s*\.\s*reload\b|\breload\s*\(", "reloads modules"),
         (r"_DisableTorchDispatch|_python_dispatch|_pop_mode", "switches off torch's dispatch"),
     )

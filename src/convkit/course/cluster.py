@@ -1,0 +1,225 @@
+"""Grading on a Dask cluster: one task per submission, results recorded by the caller.
+
+``autograde --scheduler tcp://HOST:8786`` sends each submission's
+:class:`~convkit.course.jobs.GradingJob` to the workers of a Dask distributed
+cluster.  What crosses the network: the assignment's kit once per worker (the
+nbgrader configuration, a gradebook holding only the assignment's cells, and
+the source folder's non-notebook files; never the solution notebooks), each
+submission's files, and back the graded notebooks and the log.  Workers share no
+filesystem and no gradebook with the grading side; each grades in a throw-away
+folder, its kernels in the grading sandbox.
+
+Failures: Dask runs a task again on another worker when its worker dies (up to
+``distributed.scheduler.allowed-failures`` times); the caller records the first
+result of each student only, so no grade is counted twice, and a task that
+keeps killing workers comes back as an error (that student: ungraded).
+
+Before anything is sent, every worker must pass :func:`check_worker`: the same
+``convkit`` code as the grading side (the hidden tests call it), and a sandbox
+that starts.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import multiprocessing
+import socket
+import subprocess
+import sys
+import threading
+import uuid
+from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from pathlib import Path
+
+from convkit.course.jobs import AssignmentKit, GradingJob, JobResult, execute_job
+from convkit.course.kernel_launcher import die_with_parent
+
+CONNECT_TIMEOUT = 30.0  # seconds to reach the scheduler and see a worker
+
+_pool: ProcessPoolExecutor | None = None
+_pool_lock = threading.Lock()
+
+
+class ClusterError(RuntimeError):
+    """The cluster cannot grade: no scheduler, no worker, or a worker that fails its check."""
+
+
+def code_fingerprint() -> str:
+    """SHA-256 of every Python file of the installed ``convkit`` package."""
+    import convkit
+
+    package = Path(convkit.__file__).resolve().parent
+    digest = hashlib.sha256()
+    for path in sorted(package.rglob("*.py")):
+        digest.update(str(path.relative_to(package)).encode())
+        digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()
+
+
+def check_worker(expected_code: str, sandbox: bool) -> str | None:
+    """On a worker: None if it can grade, else why not."""
+    if code_fingerprint() != expected_code:
+        return "its convkit differs from the grading side's (update its checkout, `make setup`)"
+    if sandbox:
+        from convkit.course.sandbox import probe
+
+        return probe()
+    return None
+
+
+def _worker_pool() -> ProcessPoolExecutor:
+    """A one-process pool on this worker, started by a fork server that imported nbgrader.
+
+    A Dask worker is multi-threaded, and forking a threaded process is unsafe;
+    the fork server is a clean process, and every job forked from it starts warm.
+    """
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            context = multiprocessing.get_context("forkserver")
+            context.set_forkserver_preload(["nbgrader.apps.nbgraderapp", "convkit.course.jobs"])
+            _pool = ProcessPoolExecutor(
+                max_workers=1, mp_context=context, initializer=die_with_parent
+            )
+        return _pool
+
+
+def run_job_on_worker(
+    kit: AssignmentKit, job: GradingJob, run_timeout: float, sandbox: bool
+) -> JobResult:
+    """The Dask task: :func:`~convkit.course.jobs.execute_job` in this worker's pool."""
+    global _pool
+    try:
+        future = _worker_pool().submit(
+            execute_job, kit, job, run_timeout=run_timeout, sandbox=sandbox
+        )
+        return future.result()
+    except BrokenProcessPool:
+        with _pool_lock:
+            _pool = None  # the next job starts a fresh one
+        raise
+
+
+def grade_on_cluster(
+    scheduler: str,
+    kit: AssignmentKit,
+    jobs: list[GradingJob],
+    *,
+    run_timeout: float,
+    sandbox: bool,
+    on_result: Callable[[str, JobResult], None],
+    on_error: Callable[[str, str], None],
+) -> None:
+    """Run ``jobs`` on the cluster at ``scheduler``; report each as it finishes.
+
+    ``on_result(student, result)`` or ``on_error(student, why)`` is called
+    once per job, in this thread, as results arrive.  Raises
+    :class:`ClusterError` before sending any job if the cluster cannot grade.
+    """
+    from distributed import Client, as_completed
+
+    try:
+        client = Client(scheduler, timeout=CONNECT_TIMEOUT)
+    except OSError as exc:
+        raise ClusterError(f"cannot reach the Dask scheduler at {scheduler}: {exc}") from exc
+    with client:
+        try:
+            client.wait_for_workers(1, timeout=CONNECT_TIMEOUT)
+        except TimeoutError as exc:
+            raise ClusterError(
+                f"no Dask worker joined {scheduler} within {CONNECT_TIMEOUT:g} s"
+            ) from exc
+        problems = client.run(check_worker, code_fingerprint(), sandbox)
+        failed = {worker: why for worker, why in problems.items() if why}
+        if failed:
+            listed = "; ".join(f"{worker}: {why}" for worker, why in sorted(failed.items()))
+            raise ClusterError(f"workers that cannot grade: {listed}")
+        if not jobs:
+            return
+        kit_future = client.scatter(kit, broadcast=True, hash=False)
+        students: dict[str, str] = {}
+        futures = []
+        for job in jobs:
+            key = f"autograde-{job.assignment}-{job.student}-{uuid.uuid4().hex[:8]}"
+            futures.append(
+                client.submit(
+                    run_job_on_worker, kit_future, job, run_timeout, sandbox, key=key, pure=False
+                )
+            )
+            students[key] = job.student
+        for future in as_completed(futures):
+            student = students[future.key]
+            try:
+                result = future.result()
+            except Exception as exc:  # KilledWorker, a broken pool, a bug: that student only
+                on_error(student, f"on the cluster: {type(exc).__name__}: {exc}")
+            else:
+                on_result(student, result)
+            future.release()
+
+
+@contextlib.contextmanager
+def local_cluster(folder: Path, workers: int, *, threads: int = 1) -> Iterator[str]:
+    """A Dask scheduler and ``workers`` workers on 127.0.0.1, as separate processes.
+
+    Each process runs in a folder of its own under ``folder`` (its log is
+    ``log.txt`` there); workers have no nanny, so killing one kills it.  Yields
+    the scheduler's address once every worker has joined; stops them all on exit.
+    For trying the cluster mode on one machine, the tests and the benchmark.
+    """
+    from distributed import Client
+
+    from convkit.course.course import nbgrader_env
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    address = f"tcp://127.0.0.1:{port}"
+    dask = str(Path(sys.executable).parent / "dask")
+    procs: list[subprocess.Popen[bytes]] = []
+
+    def start(name: str, command: list[str]) -> None:
+        cwd = folder / name
+        cwd.mkdir(parents=True, exist_ok=True)
+        with open(cwd / "log.txt", "wb") as log:
+            procs.append(
+                subprocess.Popen(command, cwd=cwd, stdout=log, stderr=log, env=nbgrader_env())
+            )
+
+    try:
+        start(
+            "scheduler",
+            [dask, "scheduler", "--host", "127.0.0.1", "--port", str(port), "--no-dashboard"],
+        )
+        for i in range(workers):
+            start(
+                f"worker{i}",
+                [
+                    dask,
+                    "worker",
+                    address,
+                    "--name",
+                    f"worker{i}",
+                    "--nthreads",
+                    str(threads),
+                    "--no-nanny",
+                    "--no-dashboard",
+                    "--local-directory",
+                    str(folder / f"worker{i}"),
+                ],
+            )
+        with Client(address, timeout=60) as client:
+            client.wait_for_workers(workers, timeout=120)
+        yield address
+    finally:
+        for proc in reversed(procs):
+            proc.terminate()
+        for proc in procs:
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()

@@ -1,0 +1,115 @@
+"""Fast checks of the grading sandbox's parts, the job format and the output bound."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from convkit.course import preflight, sandbox
+from convkit.course.jobs import GradingJob, read_submission, safe_write
+from convkit.course.limited_execute import message_bytes
+from convkit.course.outcomes import Reason, classify_failure
+
+
+def test_the_sandbox_starts_here() -> None:
+    assert sandbox.probe() is None
+
+
+def test_a_missing_bubblewrap_is_named_with_its_fix(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sandbox, "bwrap_path", lambda: None)
+    why = sandbox.probe()
+    assert why is not None and "bubblewrap is not installed" in why
+    assert "apt-get install bubblewrap" in why
+
+
+def test_preflight_refuses_without_a_sandbox_and_names_the_way_out(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(preflight, "sandbox_probe", lambda: "user namespaces are disabled")
+    check = preflight.check_sandbox()
+    assert not check.ok
+    assert "user namespaces are disabled" in check.detail
+    assert "--no-sandbox" in check.detail
+
+
+def test_the_kernel_sees_no_network_no_course_and_runs_as_nobody(tmp_path: Path) -> None:
+    """The container as a kernel gets it, in a child process (the setup changes the process)."""
+    marker = tmp_path / "secret.txt"
+    marker.write_text("solutions")
+    code = f"""
+import os, socket, sys
+from convkit.course.sandbox import enter_private_network, prepare_sandbox, drop_privileges
+from convkit.course.kernel_launcher import die_with_parent
+enter_private_network()
+probe = '''
+import os, socket
+print("uid", os.getuid())
+print("secret visible", os.path.exists({str(marker)!r}))
+try:
+    socket.create_connection(("127.0.0.1", {{port}}), timeout=2)
+    print("connected")
+except OSError as exc:
+    print("no connection", type(exc).__name__)
+open("/home/student/scratch.txt", "w").write("x")
+print("wrote scratch")
+try:
+    open("/usr/evil", "w")
+    print("wrote /usr")
+except OSError:
+    print("/usr read-only")
+'''
+command = prepare_sandbox([sys.executable, "-c", probe.format(port=sys.argv[1])])
+drop_privileges()
+os.execv(command.argv[0], command.argv)
+"""
+    with __import__("socket").socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        listener.settimeout(0.5)
+        port = listener.getsockname()[1]
+        result = subprocess.run(
+            [sys.executable, "-c", code, str(port)], capture_output=True, text=True, timeout=60
+        )
+        try:
+            listener.accept()
+            reached = True
+        except TimeoutError:
+            reached = False
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    if os.geteuid() == 0:
+        assert "uid 65534" in out
+    assert "secret visible False" in out
+    assert "no connection" in out and not reached
+    assert "wrote scratch" in out and "/usr read-only" in out
+
+
+def test_submission_files_skip_links_and_writes_stay_inside(tmp_path: Path) -> None:
+    folder = tmp_path / "sub"
+    folder.mkdir()
+    (folder / "ch01.ipynb").write_text("{}")
+    (folder / "link").symlink_to("/etc/passwd")
+    assert read_submission(folder) == {"ch01.ipynb": b"{}"}
+    with pytest.raises(ValueError, match="outside"):
+        safe_write(tmp_path / "out", {"../escape.txt": b"x"})
+    assert not (tmp_path / "escape.txt").exists()
+
+
+def test_a_job_fingerprint_changes_with_the_submission_and_the_kit() -> None:
+    job = GradingJob("ch01", "ann", {"ch01.ipynb": b"a"}, "kit1")
+    assert job.fingerprint == GradingJob("ch01", "ann", {"ch01.ipynb": b"a"}, "kit1").fingerprint
+    assert job.fingerprint != GradingJob("ch01", "ann", {"ch01.ipynb": b"b"}, "kit1").fingerprint
+    assert job.fingerprint != GradingJob("ch01", "ann", {"ch01.ipynb": b"a"}, "kit2").fingerprint
+
+
+def test_output_is_counted_in_characters_and_a_flood_is_its_own_reason() -> None:
+    assert message_bytes({"text": "abc", "name": "stdout"}) == len("text") + 3 + len("name") + 6
+    assert message_bytes({"data": {"text/plain": ["ab", "cd"]}}) == 4 + 10 + 4
+    log = "convkit.course.limited_execute.OutputLimitExceeded: the notebook's output passed 5"
+    reason, detail = classify_failure(log)
+    assert reason is Reason.OUTPUT_LIMIT
+    assert "output passed" in detail
