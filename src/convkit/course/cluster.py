@@ -38,6 +38,9 @@ from convkit.course.jobs import AssignmentKit, GradingJob, JobResult, execute_jo
 from convkit.course.kernel_launcher import die_with_parent
 
 CONNECT_TIMEOUT = 30.0  # seconds to reach the scheduler and see a worker
+# Settings for grading workers: Dask's statistical profiler samples every thread
+# of a worker every 10 ms, CPU that grading needs more (see the README).
+WORKER_ENV = {"DASK_DISTRIBUTED__WORKER__PROFILE__ENABLED": "False"}
 
 _pool: ProcessPoolExecutor | None = None
 _pool_lock = threading.Lock()
@@ -180,14 +183,13 @@ def local_cluster(folder: Path, workers: int, *, threads: int = 1) -> Iterator[s
     address = f"tcp://127.0.0.1:{port}"
     dask = str(Path(sys.executable).parent / "dask")
     procs: list[subprocess.Popen[bytes]] = []
+    env = {**nbgrader_env(), **WORKER_ENV}
 
     def start(name: str, command: list[str]) -> None:
         cwd = folder / name
         cwd.mkdir(parents=True, exist_ok=True)
         with open(cwd / "log.txt", "wb") as log:
-            procs.append(
-                subprocess.Popen(command, cwd=cwd, stdout=log, stderr=log, env=nbgrader_env())
-            )
+            procs.append(subprocess.Popen(command, cwd=cwd, stdout=log, stderr=log, env=env))
 
     try:
         start(

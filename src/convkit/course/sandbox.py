@@ -187,19 +187,22 @@ def _stage(roots: list[Path]) -> list[str]:
 
     A Python under ``/root`` cannot be reached by ``nobody``.  In a mount namespace
     of this process alone, a fresh tmpfs covers :data:`STAGING` and each root is
-    bind-mounted into it; ``bwrap``, run as ``nobody``, mounts them from there.
-    Nothing outside this process sees the change.
+    bind-mounted into it (from a file descriptor opened first, so a root that
+    lies under :data:`STAGING` itself is found too); ``bwrap``, run as
+    ``nobody``, mounts them from there.  Nothing outside this process sees it.
     """
     if _libc().unshare(_CLONE_NEWNS) != 0:
         err = ctypes.get_errno()
         raise OSError(err, f"unshare(mount namespace): {os.strerror(err)}")
     _mount(None, "/", None, _MS_REC | _MS_PRIVATE)
+    fds = [os.open(root, os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC) for root in roots]
     _mount("tmpfs", STAGING, "tmpfs", 0, "mode=755,size=1m")
     staged = []
-    for index, root in enumerate(roots):
+    for index, fd in enumerate(fds):
         target = f"{STAGING}/{index}"
         os.mkdir(target, 0o755)
-        _mount(str(root), target, None, _MS_BIND | _MS_REC)
+        _mount(f"/proc/self/fd/{fd}", target, None, _MS_BIND | _MS_REC)
+        os.close(fd)
         staged.append(target)
     return staged
 
@@ -246,12 +249,13 @@ def prepare_sandbox(
         elif top.is_dir():
             argv += ["--ro-bind", str(top), str(top)]
     argv += ["--ro-bind", "/etc", "/etc"]
-    for source, root in zip(sources, roots, strict=True):
-        argv += ["--ro-bind", source, str(root)]
     argv += ["--proc", "/proc", "--dev", "/dev"]
     argv += ["--size", str(LIMITS.shm_bytes), "--tmpfs", "/dev/shm"]
     argv += ["--size", str(LIMITS.tmp_bytes), "--tmpfs", "/tmp"]
     argv += ["--size", str(LIMITS.workdir_bytes), "--tmpfs", WORKDIR]
+    # After the tmpfs: a venv or checkout under /tmp stays visible (read-only) on top.
+    for source, root in zip(sources, roots, strict=True):
+        argv += ["--ro-bind", source, str(root)]
     argv += ["--dir", str(Path(CONNECTION_FILE).parent)]
     for fd, destination in files:
         argv += ["--file", fd, destination]
