@@ -65,6 +65,19 @@ def copy_course(destination: Path, cell_timeout: int | None = TEST_CELL_TIMEOUT)
     return destination
 
 
+def assert_bar_and_summary(
+    result: subprocess.CompletedProcess[str], assignment: str, students: list[str]
+) -> None:
+    """An autograde run showed one progress bar to 100 % and one summary line per student."""
+    total = len(students)
+    assert f"autograde {assignment}: 100%" in result.stderr
+    assert f"{total}/{total}" in result.stderr
+    lines = result.stdout.splitlines()
+    for student in students:
+        assert any(line.startswith(student + " ") for line in lines), student
+    assert any(line.endswith("ungraded, 0 missing") for line in lines), result.stdout
+
+
 @dataclass
 class GradedCourse:
     """The graded copy: where it is, and what each command printed."""

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from conftest import copy_course, course_env, run_cli
+from conftest import assert_bar_and_summary, copy_course, course_env, run_cli
 from course_scenarios import SCENARIOS, build_submission
 from nbgrader.api import Grade, Gradebook, SubmittedAssignment
 
@@ -189,14 +189,7 @@ def test_cluster_gives_the_local_grades(runs: Runs) -> None:
 
 @pytest.mark.slow
 def test_same_summary_and_progress_bar_as_a_local_run(runs: Runs) -> None:
-    result = runs.cluster_log
-    total = len(STUDENTS)
-    assert f"autograde {ASSIGNMENT}: 100%" in result.stderr
-    assert f"{total}/{total}" in result.stderr
-    lines = result.stdout.splitlines()
-    for student in STUDENTS:
-        assert any(line.startswith(student + " ") for line in lines), student
-    assert any(line.endswith("0 missing") for line in lines)
+    assert_bar_and_summary(runs.cluster_log, ASSIGNMENT, STUDENTS)
 
 
 @pytest.mark.slow

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from conftest import ASSIGNMENTS, copy_course, run_cli
+from conftest import ASSIGNMENTS, assert_bar_and_summary, copy_course, run_cli
 from course_scenarios import SCENARIOS, build_submission
 from nbgrader.api import Grade, Gradebook, SubmittedAssignment
 
@@ -238,10 +238,4 @@ def test_rerun_is_idempotent(runs: ParallelRuns) -> None:
 @pytest.mark.slow
 def test_one_progress_bar_and_a_summary(runs: ParallelRuns) -> None:
     for assignment, result in runs.parallel_logs.items():
-        total = len(STUDENTS)
-        assert f"autograde {assignment}: 100%" in result.stderr
-        assert f"{total}/{total}" in result.stderr
-        lines = result.stdout.splitlines()
-        for student in STUDENTS:
-            assert any(line.startswith(student + " ") for line in lines), student
-        assert any(line.endswith("ungraded, 0 missing") for line in lines)
+        assert_bar_and_summary(result, assignment, STUDENTS)

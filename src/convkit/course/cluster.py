@@ -23,16 +23,14 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import multiprocessing
 import socket
 import subprocess
 import sys
 import threading
 import uuid
 from collections.abc import Callable, Iterator
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
+from typing import Any
 
 from convkit.course.jobs import AssignmentKit, GradingJob, JobResult, execute_job
 from convkit.course.kernel_launcher import die_with_parent
@@ -41,10 +39,6 @@ CONNECT_TIMEOUT = 30.0  # seconds to reach the scheduler and see a worker
 # Settings for grading workers: Dask's statistical profiler samples every thread
 # of a worker every 10 ms, CPU that grading needs more (see the README).
 WORKER_ENV = {"DASK_DISTRIBUTED__WORKER__PROFILE__ENABLED": "False"}
-
-_pool: ProcessPoolExecutor | None = None
-_pool_lock = threading.Lock()
-
 
 class ClusterError(RuntimeError):
     """The cluster cannot grade: no scheduler, no worker, or a worker that fails its check."""
@@ -73,37 +67,79 @@ def check_worker(expected_code: str, sandbox: bool) -> str | None:
     return None
 
 
-def _worker_pool() -> ProcessPoolExecutor:
-    """A one-process pool on this worker, started by a fork server that imported nbgrader.
+def serve_jobs() -> None:
+    """A worker's grading process: run the jobs read from stdin, write the results to stdout.
+
+    Each request is a pickled ``(kit, job, run_timeout, sandbox)``, each reply a
+    pickled ``("ok", JobResult)`` or ``("error", why)``.  It dies with the Dask
+    worker that started it (and its nbgrader run with it).
+    """
+    import pickle
+
+    import nbgrader.apps.nbgraderapp  # noqa: F401  (imported once: every job forks warm)
+
+    die_with_parent()
+    requests, replies = sys.stdin.buffer, sys.stdout.buffer
+    sys.stdout = sys.stderr  # nothing else may write to the replies
+    while True:
+        try:
+            kit, job, run_timeout, sandbox = pickle.load(requests)
+        except EOFError:
+            return
+        try:
+            reply = ("ok", execute_job(kit, job, run_timeout=run_timeout, sandbox=sandbox))
+        except Exception as exc:  # reported to the grading side: that student only
+            reply = ("error", f"{type(exc).__name__}: {exc}")
+        pickle.dump(reply, replies)
+        replies.flush()
+
+
+class _JobServer:
+    """The single-threaded process (:func:`serve_jobs`) a Dask worker grades in.
 
     A Dask worker is multi-threaded, and forking a threaded process is unsafe;
-    the fork server is a clean process, and every job forked from it starts warm.
+    this process is not, and it imports nbgrader once, so every job forked
+    from it starts warm.  Started on the first job, again if it died.
     """
-    global _pool
-    with _pool_lock:
-        if _pool is None:
-            context = multiprocessing.get_context("forkserver")
-            context.set_forkserver_preload(["nbgrader.apps.nbgraderapp", "convkit.course.jobs"])
-            _pool = ProcessPoolExecutor(
-                max_workers=1, mp_context=context, initializer=die_with_parent
-            )
-        return _pool
+
+    def __init__(self) -> None:
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._lock = threading.Lock()
+
+    def run(self, kit: AssignmentKit, job: GradingJob, run_timeout: float, sandbox: bool) -> Any:
+        import pickle
+
+        with self._lock:
+            if self._proc is None or self._proc.poll() is not None:
+                code = "from convkit.course.cluster import serve_jobs; serve_jobs()"
+                self._proc = subprocess.Popen(
+                    [sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE
+                )
+            proc = self._proc
+            assert proc.stdin is not None and proc.stdout is not None
+            try:
+                pickle.dump((kit, job, run_timeout, sandbox), proc.stdin)
+                proc.stdin.flush()
+                status, value = pickle.load(proc.stdout)
+            except (EOFError, OSError, pickle.UnpicklingError) as exc:
+                proc.kill()
+                proc.wait()
+                self._proc = None
+                raise RuntimeError("the grading process of this worker died") from exc
+        if status != "ok":
+            raise RuntimeError(value)
+        return value
+
+
+_server = _JobServer()
 
 
 def run_job_on_worker(
     kit: AssignmentKit, job: GradingJob, run_timeout: float, sandbox: bool
 ) -> JobResult:
-    """The Dask task: :func:`~convkit.course.jobs.execute_job` in this worker's pool."""
-    global _pool
-    try:
-        future = _worker_pool().submit(
-            execute_job, kit, job, run_timeout=run_timeout, sandbox=sandbox
-        )
-        return future.result()
-    except BrokenProcessPool:
-        with _pool_lock:
-            _pool = None  # the next job starts a fresh one
-        raise
+    """The Dask task: :func:`~convkit.course.jobs.execute_job` in this worker's
+    grading process."""
+    return _server.run(kit, job, run_timeout, sandbox)
 
 
 def grade_on_cluster(
