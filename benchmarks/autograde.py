@@ -1,9 +1,11 @@
 """Autograde benchmark (`make bench`): plain nbgrader, ours with and without the sandbox,
 and ours on a Dask cluster of one worker and of two.
 
-N synthetic ch01 submissions (default 40; correct, wrong, unfinished and raising
+N synthetic ch01 submissions (default 24; correct, wrong, unfinished and raising
 in turn, built from the real notebooks like the grading tests' scenarios) are
-graded five times in the same run, each time in a fresh copy of a scratch course:
+graded by five configurations in the same run, each time in a fresh copy of a
+scratch course, each configuration twice in mirrored order (1 2 3 3 2 1, then
+4 5 5 4) so that a machine that steadily slows down or speeds up biases no ratio:
 
 1. plain ``nbgrader autograde ch01 --force``: one process, one student after
    another, no sandbox (the baseline);
@@ -26,7 +28,7 @@ ours-sandboxed >= 1.6, <= 2 s per submission for ours, sandbox overhead
 <= 15 %, one worker / two workers >= 1.6.  Exits with status 1 when a target is
 missed.
 
-Usage: python benchmarks/autograde.py [--n 40] [--jobs 2] [--keep DIR] [--no-cluster]
+Usage: python benchmarks/autograde.py [--n 24] [--jobs 2] [--keep DIR] [--no-cluster]
 """
 
 from __future__ import annotations
@@ -97,6 +99,18 @@ class Measured:
     def cores(self) -> float:
         """CPU cores the run kept busy on average (CPU seconds / wall seconds)."""
         return self.cpu_seconds / self.seconds
+
+
+def combined(runs: list[tuple[Measured, Path]]) -> Measured:
+    """Several runs of one configuration as one: their seconds, CPU and submissions summed."""
+    first = runs[0][0]
+    return Measured(
+        first.name,
+        sum(run.seconds for run, _ in runs),
+        sum(run.cpu_seconds for run, _ in runs),
+        max(run.peak_mb for run, _ in runs),
+        sum(run.submissions for run, _ in runs),
+    )
 
 
 def make_course(folder: Path, n: int) -> Path:
@@ -218,7 +232,7 @@ def scores(course: Path) -> dict[str, float]:
 def main(argv: list[str] | None = None) -> int:
     """Run the benchmark, print a table, return 1 when a target is missed."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--n", type=int, default=40, help="submissions (default %(default)s)")
+    parser.add_argument("--n", type=int, default=24, help="submissions (default %(default)s)")
     parser.add_argument("--jobs", type=int, default=2, help="our workers (default %(default)s)")
     parser.add_argument("--keep", type=Path, help="keep the graded courses in this folder")
     parser.add_argument("--no-cluster", action="store_true", help="skip the two Dask runs")
@@ -240,26 +254,34 @@ def main(argv: list[str] | None = None) -> int:
             command += [str(args.jobs), "sandbox" if sandbox else "none"]
             return timed(name, command + ([scheduler] if scheduler else []), folder, args.n)
 
-        runs: dict[str, tuple[Measured, Path]] = {}
-        folder = fresh("plain")
-        command = [sys.executable, "-m", "nbgrader", "autograde", ASSIGNMENT, "--force"]
-        runs["plain"] = (timed("plain nbgrader, sequential", command, folder, args.n), folder)
-        folder = fresh("ours")
-        runs["ours"] = (ours(f"ours, {args.jobs} jobs, sandboxed", folder, True), folder)
-        folder = fresh("ours-nosandbox")
-        runs["nosandbox"] = (ours(f"ours, {args.jobs} jobs, no sandbox", folder, False), folder)
+        plain_command = [sys.executable, "-m", "nbgrader", "autograde", ASSIGNMENT, "--force"]
+        runners = {
+            "plain": lambda f: timed("plain nbgrader, sequential", plain_command, f, args.n),
+            "ours": lambda f: ours(f"ours, {args.jobs} jobs, sandboxed", f, True),
+            "nosandbox": lambda f: ours(f"ours, {args.jobs} jobs, no sandbox", f, False),
+        }
+        # Each run twice, in mirrored order (A B C C B A): a machine that slows down
+        # or speeds up steadily during the benchmark then biases no ratio.
+        order = [*runners, *reversed(runners)]
+        measured: dict[str, list[tuple[Measured, Path]]] = {key: [] for key in runners}
+        for i, key in enumerate(order):
+            folder = fresh(f"{key}-{i}")
+            measured[key].append((runners[key](folder), folder))
         if not args.no_cluster:
-            for workers in (1, 2):
-                folder = fresh(f"dask-{workers}")
-                with local_cluster(Path(tmp) / f"cluster-{workers}", workers) as address:
+            for i, workers in enumerate((1, 2, 2, 1)):
+                key = f"dask{workers}"
+                folder = fresh(f"{key}-{i}")
+                with local_cluster(Path(tmp) / f"cluster-{i}", workers) as address:
                     name = f"Dask, {workers} worker{'s' if workers > 1 else ''}, sandboxed"
-                    runs[f"dask{workers}"] = (ours(name, folder, True, address), folder)
-        same = len({tuple(sorted(scores(path).items())) for _, path in runs.values()}) == 1
+                    measured.setdefault(key, []).append((ours(name, folder, True, address), folder))
+        runs = {key: (combined(pair), pair[0][1]) for key, pair in measured.items()}
+        folders = [folder for pair in measured.values() for _, folder in pair]
+        same = len({tuple(sorted(scores(path).items())) for path in folders}) == 1
         kinds = {
             k: sum(1 for i in range(args.n) if i % len(KINDS) == j) for j, k in enumerate(KINDS)
         }
         if args.keep:
-            for _, path in runs.values():
+            for path in folders:
                 shutil.copytree(path, args.keep / path.name, dirs_exist_ok=True)
     load_after = os.getloadavg()
 
@@ -274,7 +296,8 @@ def main(argv: list[str] | None = None) -> int:
     }
     mix = ", ".join(f"{count} {kind}" for kind, count in kinds.items())
     print(
-        f"\nAutograde benchmark: {args.n} {ASSIGNMENT} submissions ({mix}), {os.cpu_count()} CPUs"
+        f"\nAutograde benchmark: {args.n} {ASSIGNMENT} submissions ({mix}), {os.cpu_count()} CPUs;"
+        " every configuration ran twice (the table sums both)"
     )
     print(
         f"load average (1 min) {load_before[0]:.1f} before, {load_after[0]:.1f} after"
