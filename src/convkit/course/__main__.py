@@ -16,7 +16,7 @@ from convkit.course.course import Course
 from convkit.course.export import export_csv
 from convkit.course.feedback import generate_feedback
 from convkit.course.generate import ensure_in_gradebook, generate_assignment
-from convkit.course.jobs import KitError
+from convkit.course.jobs import KitError, build_kit
 from convkit.course.outcomes import format_summary, load_outcomes
 from convkit.course.parallel import default_jobs
 from convkit.course.preflight import run_preflight
@@ -71,6 +71,7 @@ def _cmd_autograde(course: Course, args: argparse.Namespace) -> int:
             return 1
         print(f"recorded {args.assignment} in the gradebook (it was not there yet)")
     try:
+        kit = build_kit(course, args.assignment, report.generated_gradebook)
         outcomes = grade_assignment(
             course,
             args.assignment,
@@ -81,6 +82,7 @@ def _cmd_autograde(course: Course, args: argparse.Namespace) -> int:
             sandbox=not args.no_sandbox,
             scheduler=args.scheduler,
             regrade=args.regrade,
+            kit=kit,
         )
     except (ClusterError, KitError) as exc:
         print(f"autograde {args.assignment}: {exc}", file=sys.stderr)

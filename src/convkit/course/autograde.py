@@ -283,6 +283,7 @@ def grade_assignment(
     sandbox: bool = True,
     scheduler: str | None = None,
     regrade: bool = False,
+    kit: AssignmentKit | None = None,
 ) -> list[Outcome]:
     """Grade every student (or the given ones) of ``assignment``; record each outcome.
 
@@ -297,12 +298,13 @@ def grade_assignment(
     run that was interrupted finishes the rest when started again.
     ``sandbox=False`` runs student code with this process's permissions
     (see ``convkit.course.sandbox``); every outcome then says so.  Returns the
-    outcomes in student order.
+    outcomes in student order.  ``kit``: the assignment's kit when already built
+    (``jobs.build_kit``).
     """
     if jobs < 1:
         raise ValueError(f"jobs must be at least 1, got {jobs}")
     chosen = sorted(students) if students is not None else course.submitted_students(assignment)
-    kit = build_kit(course, assignment)
+    kit = kit if kit is not None else build_kit(course, assignment)
     recorded = load_outcomes(course, assignment)
     tqdm.monitor_interval = 0  # no monitor thread: grading forks child processes
     bar = tqdm(total=len(chosen), desc=f"autograde {assignment}", unit="sub", disable=not progress)

@@ -94,13 +94,16 @@ class JobResult:
         return not self.timed_out and self.returncode == 0
 
 
-def build_kit(course: Course, assignment: str) -> AssignmentKit:
-    """The kit of ``assignment``: generate it once in a scratch course, keep the gradebook."""
-    with tempfile.TemporaryDirectory(prefix=f"kit-{assignment}-") as tmp:
-        run = regenerate_into(course, assignment, Path(tmp))
-        if not run.ok:
-            raise KitError(f"nbgrader generate_assignment {assignment} failed:\n{run.log[-2000:]}")
-        gradebook = (Path(tmp) / GRADEBOOK).read_bytes()
+def build_kit(course: Course, assignment: str, gradebook: bytes | None = None) -> AssignmentKit:
+    """The kit of ``assignment``: its source generated once in a scratch course, whose
+    gradebook it keeps (``gradebook``: such a gradebook made already, by the pre-flight)."""
+    if gradebook is None:
+        with tempfile.TemporaryDirectory(prefix=f"kit-{assignment}-") as tmp:
+            run = regenerate_into(course, assignment, Path(tmp))
+            if not run.ok:
+                log = run.log[-2000:]
+                raise KitError(f"nbgrader generate_assignment {assignment} failed:\n{log}")
+            gradebook = (Path(tmp) / GRADEBOOK).read_bytes()
     source = course.source_dir(assignment)
     everything = {
         str(p.relative_to(source)): p.read_bytes()

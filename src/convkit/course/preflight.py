@@ -47,6 +47,9 @@ class PreflightReport:
 
     assignment: str
     checks: list[Check] = field(default_factory=list)
+    # The scratch gradebook right after generation: the assignment alone, no student
+    # (autograde's kit, see ``convkit.course.jobs``); None if generation failed.
+    generated_gradebook: bytes | None = None
 
     @property
     def ok(self) -> bool:
@@ -168,6 +171,8 @@ def run_preflight(
     with tempfile.TemporaryDirectory(prefix=f"preflight-{assignment}-") as tmp:
         scratch = Path(tmp)
         differences = release_differences(course, assignment, scratch)
+        if (scratch / "gradebook.db").is_file():
+            report.generated_gradebook = (scratch / "gradebook.db").read_bytes()
         release = course.release_dir(assignment).relative_to(course.root)
         report.checks.append(
             Check(
