@@ -11,6 +11,7 @@ outcomes are compared grade cell by grade cell.
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 import shutil
@@ -70,6 +71,8 @@ class Runs:
     killed_worker: str
     resumed_log: subprocess.CompletedProcess[str]
     before_interrupt: int
+    local_log: subprocess.CompletedProcess[str]
+    local_root: Path
 
 
 def _ok(result: subprocess.CompletedProcess[str]) -> subprocess.CompletedProcess[str]:
@@ -111,7 +114,15 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> Runs:
         copies[name] = tmp_path_factory.mktemp(name) / "course"
         shutil.copytree(template, copies[name])
 
-    _ok(run_cli(copies["local"], "autograde", ASSIGNMENT, "--jobs", "2", "--no-progress"))
+    # The local baseline runs without the sandbox: the same grades either way, and
+    # the marks --no-sandbox leaves are checked on it.
+    local_log = _ok(
+        run_cli(
+            copies["local"], "autograde", ASSIGNMENT, "--jobs", "2", "--no-progress", "--no-sandbox"
+        )
+    )
+    _ok(run_cli(copies["local"], "export", "--to", "grades.csv"))
+    _ok(run_cli(copies["local"], "report"))
     # A local run interrupted (Ctrl-C) after a few results, then started again.
     proc = subprocess.Popen(
         [sys.executable, "-m", "convkit.course", "autograde", ASSIGNMENT, "--jobs", "2"],
@@ -170,6 +181,8 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> Runs:
         victim,
         resumed_log,
         before_interrupt,
+        local_log,
+        copies["local"],
     )
 
 
@@ -215,3 +228,15 @@ def test_an_interrupted_run_finishes_the_rest_when_started_again(runs: Runs) -> 
     )
     skipped = runs.resumed_log.stdout.count("not graded again")
     assert skipped >= 1, runs.resumed_log.stdout
+
+
+@pytest.mark.slow
+def test_no_sandbox_is_said_in_the_summary_grades_and_report(runs: Runs) -> None:
+    assert "--no-sandbox: student code runs with your permissions" in runs.local_log.stderr
+    assert "[PASS] the grading sandbox starts" not in runs.local_log.stdout
+    assert "graded without the sandbox (--no-sandbox)" in runs.local_log.stdout
+    with open(runs.local_root / "grades.csv", newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    assert {r["sandboxed"] for r in rows if r["status"] == "graded"} == {"no"}
+    html = (runs.local_root / "grading" / "report" / "report.html").read_text(encoding="utf-8")
+    assert "graded without the sandbox" in html
