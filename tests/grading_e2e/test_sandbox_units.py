@@ -64,7 +64,7 @@ except OSError:
 '''
 command = prepare_sandbox([sys.executable, "-c", probe.format(port=sys.argv[1])])
 drop_privileges()
-os.execv(command.argv[0], command.argv)
+os.execv(command[0], command)
 """
     with __import__("socket").socket() as listener:
         listener.bind(("127.0.0.1", 0))

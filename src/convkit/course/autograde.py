@@ -370,13 +370,13 @@ def grade_assignment(
                 on_error=lambda s, why: finished(error_outcome(assignment, s, why)),
             )
         elif jobs == 1 or len(pending) <= 1 or not hasattr(os, "fork"):
+
+            def run_here(s: str) -> Outcome:
+                result = execute_job(kit, to_run[s], run_timeout=run_timeout, sandbox=sandbox)
+                return finish(s, result)
+
             for student in pending:
                 started(student)
-
-                def run_here(s: str) -> Outcome:
-                    result = execute_job(kit, to_run[s], run_timeout=run_timeout, sandbox=sandbox)
-                    return finish(s, result)
-
                 finished(grade_safely(run_here, assignment, student))
         else:
             import nbgrader.apps.nbgraderapp  # noqa: F401  (the workers inherit it: warm starts)

@@ -165,7 +165,7 @@ def _exec_sandboxed(limit: int, rest: list[str]) -> None:
     drop_privileges()
     die_with_parent()  # after the change of user, which clears the parent-death signal
     # No environment for bwrap itself (it runs in the container, readable in /proc/1/environ).
-    os.execve(command.argv[0], command.argv, {})
+    os.execve(command[0], command, {})
 
 
 if __name__ == "__main__":

@@ -70,6 +70,12 @@ _SIOCSIFFLAGS = 0x8914
 _IFF_UP = 0x1
 
 
+NO_BWRAP = (
+    "bubblewrap is not installed: install it (Debian: apt-get install bubblewrap; "
+    "`make sandbox-deps` does it)"
+)
+
+
 class SandboxUnavailable(RuntimeError):
     """Raised when the grading sandbox cannot start on this machine (message: why, and the fix)."""
 
@@ -156,14 +162,6 @@ def _python_roots() -> list[Path]:
     return chosen
 
 
-@dataclass(frozen=True)
-class SandboxCommand:
-    """A ``bwrap`` command line and the file descriptors it must inherit."""
-
-    argv: list[str]
-    pass_fds: tuple[int, ...]
-
-
 _MS_BIND = 0x1000
 _MS_REC = 0x4000
 _MS_PRIVATE = 1 << 18
@@ -209,7 +207,7 @@ def _stage(roots: list[Path]) -> list[str]:
 
 def prepare_sandbox(
     inner: list[str], *, connection_file: str | None = None, workdir_files: list[Path] = ()
-) -> SandboxCommand:
+) -> list[str]:
     """Prepare this process to exec the ``bwrap`` command that runs ``inner`` in the
     kernel's container, and return that command.
 
@@ -221,16 +219,11 @@ def prepare_sandbox(
     """
     bwrap = bwrap_path()
     if bwrap is None:
-        raise SandboxUnavailable(
-            "bubblewrap is not installed: install it (Debian: apt-get install bubblewrap; "
-            "`make setup` does it)"
-        )
-    fds: list[int] = []
+        raise SandboxUnavailable(NO_BWRAP)
 
     def fd_of(path: Path | str) -> str:
         fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
-        os.set_inheritable(fd, True)
-        fds.append(fd)
+        os.set_inheritable(fd, True)  # bwrap reads it after the exec
         return str(fd)
 
     files = [(fd_of(path), f"{WORKDIR}/{path.name}") for path in workdir_files]
@@ -276,7 +269,7 @@ def prepare_sandbox(
     env.update({name: os.environ[name] for name in KEPT_ENV if name in os.environ})
     for name, value in env.items():
         argv += ["--setenv", name, value]
-    return SandboxCommand([*argv, "--", *inner], tuple(fds))
+    return [*argv, "--", *inner]
 
 
 def _drops_privileges() -> bool:
@@ -354,10 +347,7 @@ def probe(timeout: float = 60.0) -> str | None:
     private network, in a child process.
     """
     if bwrap_path() is None:
-        return (
-            "bubblewrap is not installed: install it (Debian: apt-get install bubblewrap; "
-            "`make setup` does it)"
-        )
+        return NO_BWRAP
     code = (
         "import os, sys;"
         "from convkit.course.sandbox import enter_private_network;"
