@@ -127,6 +127,17 @@ def test_find_leaks_reads_through_html_markup() -> None:
             "Traceback...\nOSError: disk full\n[AutogradeApp | ERROR] There was an error",
             Reason.AUTOGRADE_ERROR,
         ),
+        (  # the kernel killed for its output: nbclient also logs that it died
+            "[AutogradeApp | ERROR] Kernel died while waiting for execute reply.\n"
+            "convkit.course.limited_execute.OutputLimitExceeded: the notebook's output passed"
+            " 33554432 characters (in cell 3)",
+            Reason.OUTPUT_LIMIT,
+        ),
+        (
+            "[AutogradeApp | ERROR] Kernel died while waiting for execute reply.\n"
+            "convkit.course.limited_execute.KernelTampered: code that raises came back",
+            Reason.KERNEL_TAMPERED,
+        ),
     ],
 )
 def test_classify_failure(log: str, reason: Reason) -> None:
@@ -265,3 +276,58 @@ def test_review_notes_quote_code_aimed_at_the_grader(tmp_path: Path) -> None:
 def test_review_notes_leave_an_honest_submission_alone(tmp_path: Path) -> None:
     course = _course_with_submission(tmp_path, "alice", ["import numpy as np\nprint(np.ones(3))"])
     assert review_notes(course, "ch01", "alice") == []
+
+
+def test_a_seeded_gradebook_has_the_schema_and_nothing_else(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A scratch gradebook is seeded from the course's: the same tables and schema
+    version, no row of any assignment, student or grade, and nbgrader opens it
+    without asking alembic (the 3 s the seeding saves)."""
+    import sqlite3
+
+    import nbgrader.api
+    from nbgrader.api import Gradebook
+
+    from convkit.course.generate import seed_gradebook, sqlite_path
+
+    monkeypatch.setenv("PATH", f"{Path(sys.executable).parent}:{os.environ['PATH']}")
+    course_db = tmp_path / "gradebook.db"
+    with Gradebook(f"sqlite:///{course_db}", "seed") as gb:
+        gb.add_student("ann", first_name="Ann")
+        gb.add_assignment("ch01")
+    seeded = tmp_path / "scratch" / "gradebook.db"
+    seeded.parent.mkdir()
+    assert sqlite_path(f"sqlite:///{course_db}?timeout=60") == course_db
+    assert sqlite_path("postgresql://host/db") is None
+    assert seed_gradebook(seeded, course_db)
+
+    def tables(path: Path) -> dict[str, int]:
+        with sqlite3.connect(path) as db:
+            names = [n for (n,) in db.execute("SELECT name FROM sqlite_master WHERE type='table'")]
+            return {n: db.execute(f"SELECT count(*) FROM {n}").fetchone()[0] for n in names}
+
+    def version(path: Path) -> list[tuple[str]]:
+        with sqlite3.connect(path) as db:
+            return db.execute("SELECT version_num FROM alembic_version").fetchall()
+
+    assert set(tables(seeded)) == set(tables(course_db))
+    assert version(seeded) == version(course_db)
+    assert {n: c for n, c in tables(seeded).items() if n != "alembic_version"} == dict.fromkeys(
+        set(tables(seeded)) - {"alembic_version"}, 0
+    )
+    assert b"Ann" not in seeded.read_bytes()
+
+    def no_alembic() -> str:
+        raise AssertionError("nbgrader asked alembic: the seeded gradebook was not used")
+
+    monkeypatch.setattr(nbgrader.api, "get_alembic_version", no_alembic)
+    with Gradebook(f"sqlite:///{seeded}", "seed") as gb:
+        gb.add_assignment("ch01")
+        assert [a.name for a in gb.assignments] == ["ch01"]
+    # Nothing to seed from, or a target that exists: nothing is done.
+    assert not seed_gradebook(tmp_path / "other.db", tmp_path / "missing.db")
+    (tmp_path / "notes.db").write_text("not a database")
+    assert not seed_gradebook(tmp_path / "other.db", tmp_path / "notes.db")
+    assert not (tmp_path / "other.db").exists()
+    assert not seed_gradebook(seeded, course_db)

@@ -73,6 +73,32 @@ def test_pool_survives_a_dying_worker_and_a_raising_grade() -> None:
     assert raised.reason is Reason.AUTOGRADE_ERROR and "RuntimeError" in raised.detail
 
 
+def _picklable_result(student: str) -> str:
+    time.sleep(0.05)
+    return f"result of {student}"
+
+
+def test_pool_gives_a_worker_its_next_student_before_recording_its_last() -> None:
+    # Recording (finish) runs here while the worker already grades the next
+    # student: a worker never waits for the grading side.
+    students = ["ann", "bob", "carla", "dan"]
+    started: list[str] = []
+    started_when_finishing: dict[str, list[str]] = {}
+
+    def finish(student: str, result: str) -> Outcome:
+        started_when_finishing[student] = list(started)
+        assert result == f"result of {student}"
+        return Outcome("hw", student, Status.GRADED, score=1.0, max_score=1.0)
+
+    outcomes = grade_in_pool(
+        "hw", students, _picklable_result, jobs=1, on_outcome=lambda o: None,
+        on_start=started.append, finish=finish,
+    )
+    assert [o.status for o in outcomes] == [Status.GRADED] * 4
+    for i, student in enumerate(students[:-1]):
+        assert students[i + 1] in started_when_finishing[student], started_when_finishing
+
+
 def test_pool_rejects_zero_jobs() -> None:
     with pytest.raises(ValueError, match="at least 1"):
         grade_in_pool("hw", ["ann"], _fake_grade, jobs=0, on_outcome=print)

@@ -113,3 +113,47 @@ def test_output_is_counted_in_characters_and_a_flood_is_its_own_reason() -> None
     reason, detail = classify_failure(log)
     assert reason is Reason.OUTPUT_LIMIT
     assert "output passed" in detail
+
+
+def test_a_worker_skips_saving_scores_and_kills_its_kernel_at_the_end(tmp_path: Path) -> None:
+    # The worker's throw-away gradebook is never read: the grading side saves the
+    # scores (record.save_grades), so the worker's configuration drops both savers.
+    from traitlets.config.loader import PyFileConfigLoader
+
+    from convkit.course.jobs import WORKER_CONFIG
+
+    root = Path(__file__).resolve().parents[2]
+    (tmp_path / "nbgrader_config.py").write_text(
+        (root / "nbgrader_config.py").read_text() + WORKER_CONFIG
+    )
+    c = PyFileConfigLoader("nbgrader_config.py", str(tmp_path)).load_config()
+    names = [str(p).rsplit(".", 1)[-1] for p in c.Autograde.autograde_preprocessors]
+    assert "LimitedExecute" in names and "CheckCellMetadata" in names
+    assert "SaveAutoGrades" not in names and "AssignLatePenalties" not in names
+    assert c.Execute.shutdown_kernel == "immediate"
+
+
+def test_a_dask_scheduler_unpickles_jobs_without_importing_nbgrader() -> None:
+    # The scheduler unpickles every task; importing nbgrader there cost 2 s per run.
+    code = (
+        "import pickle, sys\n"
+        "from convkit.course.jobs import GradingJob\n"
+        "job = pickle.loads(pickle.dumps(GradingJob('ch01', 'ann', {'a': b'1'}, 'f')))\n"
+        "import convkit.course.cluster\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'nbgrader'))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+def test_a_workers_grading_process_must_run_the_grading_sides_code() -> None:
+    # check_worker starts the worker's grading process (as the Dask preload hook
+    # does) and compares the code that process has loaded.
+    from convkit.course import cluster
+
+    try:
+        assert cluster.check_worker(cluster.code_fingerprint(), sandbox=False) is None
+        why = cluster.check_worker("another version", sandbox=False)
+        assert why is not None and "convkit differs" in why
+    finally:
+        cluster.dask_teardown(None)

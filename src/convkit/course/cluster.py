@@ -57,20 +57,42 @@ def code_fingerprint() -> str:
 
 
 def check_worker(expected_code: str, sandbox: bool) -> str | None:
-    """On a worker: None if it can grade, else why not."""
-    if code_fingerprint() != expected_code:
-        return "its convkit differs from the grading side's (update its checkout, `make setup`)"
+    """On a worker: None if it can grade, else why not.
+
+    Starts the worker's grading process if it is not running yet (its start-up
+    overlaps the sandbox probe), and compares the code that process has loaded.
+    """
+    _server.start()
+    problem = None
     if sandbox:
         from convkit.course.sandbox import probe
 
-        return probe()
-    return None
+        problem = probe()
+    try:
+        loaded = _server.code()
+    except RuntimeError as exc:
+        return str(exc)
+    if loaded != expected_code:
+        return "its convkit differs from the grading side's (update its checkout, `make setup`)"
+    return problem
+
+
+def dask_setup(worker: object) -> None:
+    """Dask preload hook (``dask worker ... --preload convkit.course.cluster``): start the
+    worker's grading process with the worker, so the first job finds it warm."""
+    _server.start()
+
+
+def dask_teardown(worker: object) -> None:
+    """Dask preload hook: stop the worker's grading process when the worker closes."""
+    _server.stop()
 
 
 def serve_jobs() -> None:
     """A worker's grading process: run the jobs read from stdin, write the results to stdout.
 
-    Each request is a pickled ``(kit, job, run_timeout, sandbox)``, each reply a
+    First it writes ``("ready", code_fingerprint())``, once nbgrader is imported.
+    Then each request is a pickled ``(kit, job, run_timeout, sandbox)``, each reply a
     pickled ``("ok", JobResult)`` or ``("error", why)``.  It dies with the Dask
     worker that started it (and its nbgrader run with it).
     """
@@ -81,6 +103,8 @@ def serve_jobs() -> None:
     die_with_parent()
     requests, replies = sys.stdin.buffer, sys.stdout.buffer
     sys.stdout = sys.stderr  # nothing else may write to the replies
+    pickle.dump(("ready", code_fingerprint()), replies)  # the code this process runs
+    replies.flush()
     while True:
         try:
             kit, job, run_timeout, sandbox = pickle.load(requests)
@@ -99,36 +123,75 @@ class _JobServer:
 
     A Dask worker is multi-threaded, and forking a threaded process is unsafe;
     this process is not, and it imports nbgrader once, so every job forked
-    from it starts warm.  Started on the first job, again if it died.
+    from it starts warm.  Started with the worker (:func:`dask_setup`), by the
+    worker check or by the first job, and again if it died.
     """
 
     def __init__(self) -> None:
         self._proc: subprocess.Popen[bytes] | None = None
-        self._lock = threading.Lock()
+        self._code: str | None = None  # what the running process reported when ready
+        self._lock = threading.RLock()
 
-    def run(self, kit: AssignmentKit, job: GradingJob, run_timeout: float, sandbox: bool) -> Any:
-        import pickle
-
+    def start(self) -> None:
+        """Start the grading process unless it is running (returns at once)."""
         with self._lock:
             if self._proc is None or self._proc.poll() is not None:
                 code = "from convkit.course.cluster import serve_jobs; serve_jobs()"
                 self._proc = subprocess.Popen(
                     [sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE
                 )
+                self._code = None
+
+    def code(self) -> str:
+        """The convkit fingerprint of the running grading process (waits until it is ready)."""
+        import pickle
+
+        with self._lock:
+            self.start()
             proc = self._proc
-            assert proc.stdin is not None and proc.stdout is not None
+            assert proc is not None and proc.stdout is not None
+            if self._code is None:
+                try:
+                    status, value = pickle.load(proc.stdout)
+                except (EOFError, OSError, pickle.UnpicklingError) as exc:
+                    self.stop()
+                    raise RuntimeError("the grading process of this worker did not start") from exc
+                if status != "ready":
+                    self.stop()
+                    raise RuntimeError(f"the grading process of this worker said {status!r}")
+                self._code = value
+            return self._code
+
+    def run(self, kit: AssignmentKit, job: GradingJob, run_timeout: float, sandbox: bool) -> Any:
+        """Grade ``job`` in the grading process; its JobResult."""
+        import pickle
+
+        with self._lock:
+            self.code()
+            proc = self._proc
+            assert proc is not None and proc.stdin is not None and proc.stdout is not None
             try:
                 pickle.dump((kit, job, run_timeout, sandbox), proc.stdin)
                 proc.stdin.flush()
                 status, value = pickle.load(proc.stdout)
             except (EOFError, OSError, pickle.UnpicklingError) as exc:
-                proc.kill()
-                proc.wait()
-                self._proc = None
+                self.stop()
                 raise RuntimeError("the grading process of this worker died") from exc
         if status != "ok":
             raise RuntimeError(value)
         return value
+
+    def stop(self) -> None:
+        """Kill the grading process (a job it was running comes back as an error).
+
+        Takes no lock, so that it can stop a process that is running a job."""
+        proc, self._proc, self._code = self._proc, None, None
+        if proc is not None:
+            proc.kill()
+            proc.wait()
+            for pipe in (proc.stdin, proc.stdout):
+                if pipe is not None:
+                    pipe.close()
 
 
 _server = _JobServer()
@@ -247,6 +310,8 @@ def local_cluster(folder: Path, workers: int, *, threads: int = 1) -> Iterator[s
                     "--no-dashboard",
                     "--local-directory",
                     str(folder / f"worker{i}"),
+                    "--preload",
+                    "convkit.course.cluster",
                 ],
             )
         with Client(address, timeout=60) as client:

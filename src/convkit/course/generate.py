@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import filecmp
 import shutil
+import sqlite3
 from pathlib import Path
 
 from convkit.course.course import Course
@@ -54,12 +55,63 @@ def temp_course_overrides(root: Path) -> list[str]:
     ]
 
 
+def sqlite_path(db_url: str) -> Path | None:
+    """The file of a ``sqlite:///PATH[?options]`` URL; None for any other database."""
+    prefix = "sqlite:///"
+    if not db_url.startswith(prefix):
+        return None
+    return Path(db_url[len(prefix):].split("?", 1)[0])
+
+
+def seed_gradebook(target: Path, like: Path) -> bool:
+    """Create ``target`` as an empty gradebook with the tables and schema version of the
+    gradebook ``like``; False (nothing done) when ``like`` is not a readable gradebook.
+
+    nbgrader creates a missing gradebook itself, but first asks the ``alembic``
+    command for the schema version (a Python start-up, about 3 s); a scratch
+    course seeded from the course's own gradebook skips that.  Only the schema
+    is copied: no assignment, student or grade.
+    """
+    if not like.is_file() or target.exists():
+        return False
+    try:
+        source = sqlite3.connect(f"{like.resolve().as_uri()}?mode=ro", uri=True)
+        try:
+            schema = source.execute(
+                "SELECT sql FROM sqlite_master WHERE type IN ('table', 'index')"
+                " AND sql IS NOT NULL AND name NOT LIKE 'sqlite_%'"
+            ).fetchall()
+            versions = source.execute("SELECT version_num FROM alembic_version").fetchall()
+        finally:
+            source.close()
+    except sqlite3.Error:
+        return False
+    if not schema or len(versions) != 1:
+        return False
+    seeded = sqlite3.connect(target)
+    try:
+        with seeded:
+            for (statement,) in schema:
+                seeded.execute(statement)
+            seeded.execute("INSERT INTO alembic_version (version_num) VALUES (?)", versions[0])
+    except sqlite3.Error:
+        seeded.close()
+        target.unlink(missing_ok=True)  # half a schema must not pass for a gradebook
+        return False
+    seeded.close()
+    return True
+
+
 def regenerate_into(course: Course, assignment: str, root: Path) -> NbgraderRun:
     """Generate ``assignment`` from a copy of its source in the scratch course ``root``.
 
     Leaves ``root/<source dir>/<assignment>``, ``root/<release dir>/<assignment>``
-    and ``root/gradebook.db``; the real course is not touched.
+    and ``root/gradebook.db`` (seeded with the course gradebook's schema when
+    there is one: :func:`seed_gradebook`); the real course is not touched.
     """
+    course_gradebook = sqlite_path(course.db_url)
+    if course_gradebook is not None:
+        seed_gradebook(root / "gradebook.db", course_gradebook)
     source_copy = root / course.source_dir(assignment).relative_to(course.root)
     shutil.copytree(course.source_dir(assignment), source_copy, dirs_exist_ok=True)
     return run_nbgrader(

@@ -19,13 +19,34 @@ import os
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from convkit.course.course import CONFIG_FILE, Course
-from convkit.course.generate import regenerate_into, temp_course_overrides
+if TYPE_CHECKING:
+    from convkit.course.course import Course
+
+# This module imports nothing of nbgrader at load time: a Dask scheduler unpickles
+# jobs (their classes are defined here) and should not pay seconds for nbgrader.
 
 GRADEBOOK = "gradebook.db"
 MAX_SUBMISSION_BYTES = 64 * 2**20  # a bigger submission folder is refused (ungraded)
 MAX_LOG_CHARS = 2 * 2**20  # a longer nbgrader log keeps its first and last MiB
+
+
+# Appended to the course's configuration in a worker's throw-away course: the
+# worker's gradebook is thrown away, and the grading side saves the scores and
+# late penalties itself (``convkit.course.record``), so the worker skips both.
+WORKER_CONFIG = """
+# --- convkit worker: scores are saved by the grading side, not here ---------
+# The kernel is killed at the end of its run, not asked to shut down: a graceful
+# shutdown only waits, and the sandbox is torn down with it anyway.
+c.Execute.shutdown_kernel = "immediate"
+_convkit_saved_by_grading_side = ("SaveAutoGrades", "AssignLatePenalties")
+if isinstance(c.Autograde.autograde_preprocessors, list):
+    c.Autograde.autograde_preprocessors = [
+        p for p in c.Autograde.autograde_preprocessors
+        if str(getattr(p, "__name__", p)).rsplit(".", 1)[-1] not in _convkit_saved_by_grading_side
+    ]
+"""
 
 
 class KitError(RuntimeError):
@@ -97,6 +118,8 @@ class JobResult:
 def build_kit(course: Course, assignment: str, gradebook: bytes | None = None) -> AssignmentKit:
     """The kit of ``assignment``: its source generated once in a scratch course, whose
     gradebook it keeps (``gradebook``: such a gradebook made already, by the pre-flight)."""
+    from convkit.course.course import CONFIG_FILE
+    from convkit.course.generate import regenerate_into
     if gradebook is None:
         with tempfile.TemporaryDirectory(prefix=f"kit-{assignment}-") as tmp:
             run = regenerate_into(course, assignment, Path(tmp))
@@ -174,12 +197,14 @@ def execute_job(
     submission: a failed or killed run comes back with its log.
     """
     from convkit.course.bounded import run_bounded
+    from convkit.course.course import CONFIG_FILE, Course
+    from convkit.course.generate import temp_course_overrides
 
     if job.assignment != kit.assignment or job.kit_fingerprint != kit.fingerprint:
         raise ValueError(f"job {job.student}/{job.assignment} was made for another kit")
     with tempfile.TemporaryDirectory(prefix=f"grade-{job.assignment}-") as tmp:
         root = Path(tmp)
-        (root / CONFIG_FILE).write_text(kit.config, encoding="utf-8")
+        (root / CONFIG_FILE).write_text(kit.config + WORKER_CONFIG, encoding="utf-8")
         (root / GRADEBOOK).write_bytes(kit.gradebook)
         course = Course(root)
         source = course.source_dir(job.assignment)

@@ -101,8 +101,12 @@ class Outcome:
         return data
 
 
-# Log lines that nbgrader (0.9.6) writes for each failure, most specific first.
+# Log lines that nbgrader (0.9.6) writes for each failure, most specific first.  The
+# bounds this package enforces come first: passing one stops the kernel, and
+# nbclient may then also log "Kernel died" for a kernel that was killed for it.
 _FAILURE_PATTERNS: list[tuple[Reason, re.Pattern[str]]] = [
+    (Reason.OUTPUT_LIMIT, re.compile(r"OutputLimitExceeded: (.*)")),
+    (Reason.KERNEL_TAMPERED, re.compile(r"KernelTampered: (.*)")),
     (Reason.KERNEL_DIED, re.compile(r"DeadKernelError|Kernel died|kernel died", re.I)),
     (Reason.CHECKSUM_MISMATCH, re.compile(r"RuntimeError: Inconsistent checksums for cell (\S+)")),
     (
@@ -111,8 +115,6 @@ _FAILURE_PATTERNS: list[tuple[Reason, re.Pattern[str]]] = [
             r"nbgrader metadata may be corrupted|Cell with id '(\S+)' exists multiple times"
         ),
     ),
-    (Reason.OUTPUT_LIMIT, re.compile(r"OutputLimitExceeded: (.*)")),
-    (Reason.KERNEL_TAMPERED, re.compile(r"KernelTampered: (.*)")),
     (Reason.KERNEL_UNRESPONSIVE, re.compile(r"kernel became unresponsive|UnresponsiveKernelError")),
 ]
 

@@ -135,13 +135,13 @@ def grade_in_pool(
     def done(worker: _Worker, received: Any) -> None:
         student = worker.student
         assert student is not None
+        hand_out(worker)  # first: the worker grades the next student while we record this one
         if finish is not None and not isinstance(received, Outcome):
             outcome = grade_safely(lambda s: finish(s, received), assignment, student)
         else:
             outcome = received
         results[student] = outcome
         on_outcome(outcome)
-        hand_out(worker)
 
     try:
         for _ in range(min(jobs, len(students))):

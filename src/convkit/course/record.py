@@ -48,6 +48,7 @@ def check_graded_notebook(
     """
     record = gb.find_notebook(notebook, assignment)
     expected = {cell.name: cell for cell in record.grade_cells}
+    sources = {cell.name: cell.source for cell in record.source_cells}
     seen: set[str] = set()
     for cell in nb.cells:
         meta = cell.get("metadata", {}).get("nbgrader", {})
@@ -60,7 +61,9 @@ def check_graded_notebook(
         if float(meta.get("points", 0)) != float(expected[grade_id].max_score):
             raise ResultMismatch(f"{notebook}: points of {grade_id} differ from the assignment")
         if not meta.get("solution"):
-            source = gb.find_source_cell(grade_id, notebook, assignment).source
+            source = sources.get(grade_id)
+            if source is None:
+                raise ResultMismatch(f"{notebook}: no recorded source for test cell {grade_id}")
             if cell.source not in (source, restored_source(grade_id, source, notice)):
                 raise ResultMismatch(f"{notebook}: test cell {grade_id} is not the assignment's")
     missing = sorted(set(expected) - seen)
