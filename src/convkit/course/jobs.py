@@ -37,9 +37,6 @@ MAX_LOG_CHARS = 2 * 2**20  # a longer nbgrader log keeps its first and last MiB
 # late penalties itself (``convkit.course.record``), so the worker skips both.
 WORKER_CONFIG = """
 # --- convkit worker: scores are saved by the grading side, not here ---------
-# The kernel is killed at the end of its run, not asked to shut down: a graceful
-# shutdown only waits, and the sandbox is torn down with it anyway.
-c.Execute.shutdown_kernel = "immediate"
 _convkit_saved_by_grading_side = ("SaveAutoGrades", "AssignLatePenalties")
 if isinstance(c.Autograde.autograde_preprocessors, list):
     c.Autograde.autograde_preprocessors = [
