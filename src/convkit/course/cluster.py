@@ -16,7 +16,9 @@ keeps killing workers comes back as an error (that student: ungraded).
 
 Before anything is sent, every worker must pass :func:`check_worker`: the same
 ``convkit`` code as the grading side (the hidden tests call it), and a sandbox
-that starts.
+that starts.  A worker grades in a single-threaded process of its own, started
+with the worker when it is given ``--preload convkit.course.cluster``
+(:func:`dask_setup`), else by the check.
 """
 
 from __future__ import annotations

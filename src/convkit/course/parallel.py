@@ -1,36 +1,32 @@
-"""Grade many submissions at once: a pool of worker processes sharing one gradebook.
+"""Grade many submissions at once: a pool of local worker processes.
 
 Design
 ------
-Where the time goes (profiled on ch01): one submission costs 1.3-1.6 s of CPU,
-about half in nbgrader (sanitising, checksums, gradebook writes) and half in
-the kernel (starting IPython, running the cells); a fresh Python that imports
-nbgrader costs 2 s more, and the kernel costs the same whoever starts it.  The
-per-student overhead worth cutting is therefore process start-up, so the pool
+Where the time goes (profiled on ch01, this 2-core machine): a submission costs
+about 2 s of CPU, about 0.6 s in nbgrader (sanitising, checksums, its
+throw-away gradebook) and 1.4 s in the kernel (starting IPython, running the
+cells); the grading side's recording adds about 0.25 s; a fresh Python that
+imports nbgrader would cost 2.5 s more.  The per-student overhead worth cutting
+is therefore process start-up, so the pool
 
 - forks its ``jobs`` workers from the parent after nbgrader is imported: every
   worker starts warm, and so does every per-student run forked from a worker
   (with the garbage collector's objects frozen, so the fork copies few pages);
 - hands out one student at a time over a pipe per worker: the next student
   goes to whichever worker is free, so one slow submission never holds up a
-  queue of others;
-- keeps the sequential design's isolation: a worker grades a student with
-  :func:`convkit.course.autograde.grade_submission`, which runs nbgrader in a
-  child process of its own under OS-enforced limits (see ``bounded``): a hung
-  or killed submission costs that student a grade, never another student's;
+  queue of others, and a worker gets its next student before the parent
+  records its last one;
+- keeps the sequential design's isolation: a worker runs the student's job
+  (:func:`convkit.course.jobs.execute_job`: nbgrader in a child process of its
+  own, under OS-enforced limits, in a throw-away course); a hung or killed
+  submission costs that student a grade, never another student's;
 - survives its own workers: if a worker dies (the OOM killer, a bug), the
   student it was grading is recorded as ungraded (autograde error, with the
   exit status), a replacement worker starts, and grading carries on.
 
-The parent is the only process that records outcomes and drives the progress
-bar; results come back as they finish and are returned in the given order.
-
-Gradebook: every process writes to the same sqlite file.  The URL's
-``?timeout=60`` makes a writer wait for the lock instead of failing, each
-nbgrader write is a short transaction, a student is registered before nbgrader
-runs (``register_student``: nbgrader's own look-up-then-insert races), and a
-run that still fails with "database is locked" is retried.  Different workers
-never grade the same student, so no row is written by two processes.
+The parent is the only process that records outcomes, writes the course's
+gradebook (``convkit.course.record``) and drives the progress bar; results come
+back as they finish and are returned in the given order.
 """
 
 from __future__ import annotations
