@@ -32,7 +32,6 @@ import threading
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
 
 from convkit.course.jobs import AssignmentKit, GradingJob, JobResult, execute_job
 from convkit.course.kernel_launcher import die_with_parent
@@ -164,7 +163,9 @@ class _JobServer:
                 self._code = value
             return self._code
 
-    def run(self, kit: AssignmentKit, job: GradingJob, run_timeout: float, sandbox: bool) -> Any:
+    def run(
+        self, kit: AssignmentKit, job: GradingJob, run_timeout: float, sandbox: bool
+    ) -> JobResult:
         """Grade ``job`` in the grading process; its JobResult."""
         import pickle
 

@@ -47,12 +47,19 @@ def ensure_in_gradebook(course: Course, assignment: str) -> NbgraderRun | None:
     return generate_assignment(course, assignment)
 
 
+def scratch_gradebook(root: Path) -> Path:
+    """The gradebook file of the scratch course ``root``."""
+    return root / "gradebook.db"
+
+
+def scratch_db_url(root: Path) -> str:
+    """The SQLAlchemy URL of :func:`scratch_gradebook` (waits for a busy database)."""
+    return f"sqlite:///{scratch_gradebook(root)}?timeout=60"
+
+
 def temp_course_overrides(root: Path) -> list[str]:
     """nbgrader options that point the course root and gradebook at ``root``."""
-    return [
-        f"--CourseDirectory.root={root}",
-        f"--CourseDirectory.db_url=sqlite:///{root / 'gradebook.db'}?timeout=60",
-    ]
+    return [f"--CourseDirectory.root={root}", f"--CourseDirectory.db_url={scratch_db_url(root)}"]
 
 
 def sqlite_path(db_url: str) -> Path | None:
@@ -111,7 +118,7 @@ def regenerate_into(course: Course, assignment: str, root: Path) -> NbgraderRun:
     """
     course_gradebook = sqlite_path(course.db_url)
     if course_gradebook is not None:
-        seed_gradebook(root / "gradebook.db", course_gradebook)
+        seed_gradebook(scratch_gradebook(root), course_gradebook)
     source_copy = root / course.source_dir(assignment).relative_to(course.root)
     shutil.copytree(course.source_dir(assignment), source_copy, dirs_exist_ok=True)
     return run_nbgrader(

@@ -27,7 +27,6 @@ if TYPE_CHECKING:
 # This module imports nothing of nbgrader at load time: a Dask scheduler unpickles
 # jobs (their classes are defined here) and should not pay seconds for nbgrader.
 
-GRADEBOOK = "gradebook.db"
 MAX_SUBMISSION_BYTES = 64 * 2**20  # a bigger submission folder is refused (ungraded)
 MAX_LOG_CHARS = 2 * 2**20  # a longer nbgrader log keeps its first and last MiB
 
@@ -116,14 +115,15 @@ def build_kit(course: Course, assignment: str, gradebook: bytes | None = None) -
     """The kit of ``assignment``: its source generated once in a scratch course, whose
     gradebook it keeps (``gradebook``: such a gradebook made already, by the pre-flight)."""
     from convkit.course.course import CONFIG_FILE
-    from convkit.course.generate import regenerate_into
+    from convkit.course.generate import regenerate_into, scratch_gradebook
+
     if gradebook is None:
         with tempfile.TemporaryDirectory(prefix=f"kit-{assignment}-") as tmp:
             run = regenerate_into(course, assignment, Path(tmp))
             if not run.ok:
                 log = run.log[-2000:]
                 raise KitError(f"nbgrader generate_assignment {assignment} failed:\n{log}")
-            gradebook = (Path(tmp) / GRADEBOOK).read_bytes()
+            gradebook = scratch_gradebook(Path(tmp)).read_bytes()
     source = course.source_dir(assignment)
     everything = {
         str(p.relative_to(source)): p.read_bytes()
@@ -195,14 +195,14 @@ def execute_job(
     """
     from convkit.course.bounded import run_bounded
     from convkit.course.course import CONFIG_FILE, Course
-    from convkit.course.generate import temp_course_overrides
+    from convkit.course.generate import scratch_gradebook, temp_course_overrides
 
     if job.assignment != kit.assignment or job.kit_fingerprint != kit.fingerprint:
         raise ValueError(f"job {job.student}/{job.assignment} was made for another kit")
     with tempfile.TemporaryDirectory(prefix=f"grade-{job.assignment}-") as tmp:
         root = Path(tmp)
         (root / CONFIG_FILE).write_text(kit.config + WORKER_CONFIG, encoding="utf-8")
-        (root / GRADEBOOK).write_bytes(kit.gradebook)
+        scratch_gradebook(root).write_bytes(kit.gradebook)
         course = Course(root)
         source = course.source_dir(job.assignment)
         source.mkdir(parents=True)

@@ -22,7 +22,12 @@ from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
 from nbgrader.api import Gradebook
 
 from convkit.course.course import Course, nbgrader_env
-from convkit.course.generate import release_differences, temp_course_overrides
+from convkit.course.generate import (
+    release_differences,
+    scratch_db_url,
+    scratch_gradebook,
+    temp_course_overrides,
+)
 from convkit.course.outcomes import classify_failure
 from convkit.course.runner import run_nbgrader
 from convkit.course.sandbox import memory_confined
@@ -119,8 +124,7 @@ def _grade_pseudo_students(
         why = "timed out" if run.timed_out else " ".join(classify_failure(run.log)).strip()
         failed = Check("reference solution and release autograde", False, why)
         return [failed]
-    db_url = f"sqlite:///{scratch / 'gradebook.db'}?timeout=60"
-    with Gradebook(db_url) as gb:
+    with Gradebook(scratch_db_url(scratch)) as gb:
         solution = _autograded_cells(gb.find_submission(assignment, SOLUTION_STUDENT))
         release = _autograded_cells(gb.find_submission(assignment, RELEASE_STUDENT))
     full = sum(max_score for _, _, max_score in solution)
@@ -171,8 +175,8 @@ def run_preflight(
     with tempfile.TemporaryDirectory(prefix=f"preflight-{assignment}-") as tmp:
         scratch = Path(tmp)
         differences = release_differences(course, assignment, scratch)
-        if (scratch / "gradebook.db").is_file():
-            report.generated_gradebook = (scratch / "gradebook.db").read_bytes()
+        if scratch_gradebook(scratch).is_file():
+            report.generated_gradebook = scratch_gradebook(scratch).read_bytes()
         release = course.release_dir(assignment).relative_to(course.root)
         report.checks.append(
             Check(
