@@ -15,7 +15,9 @@ scratch course, each configuration twice in mirrored order (1 2 3 3 2 1, then
 3. ours, the same without the sandbox (``sandbox=False``): the sandbox's cost is
    run 2 against run 3;
 4. and 5. ours through a Dask scheduler on 127.0.0.1 with one worker, then with
-   two (one thread each): the cluster's scaling is run 4 against run 5.
+   two (one thread each): the cluster's scaling is run 4 against run 5.  The
+   clock starts once the workers are up and ready, as on a running cluster
+   (``local_cluster``); the grading side starts from scratch, as in 2.
 
 Every run starts with launching Python.  Reported: seconds per submission, CPU
 seconds and the CPU cores kept busy on average (machine-wide, from

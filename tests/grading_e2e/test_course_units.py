@@ -209,12 +209,15 @@ def test_launcher_caps_the_kernel_address_space() -> None:
 
 
 def _register_many(root: str, students: list[str]) -> int:
-    from convkit.course.autograde import register_student
+    from nbgrader.api import Gradebook
+
     from convkit.course.course import Course
+    from convkit.course.record import register_student
 
     course = Course(Path(root))
     for student in students:
-        register_student(course, student)
+        with Gradebook(course.db_url, course.course_id) as gb:
+            register_student(gb, student)
     return len(students)
 
 

@@ -13,13 +13,14 @@ on who ran the jobs.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 from collections.abc import Iterable
 from pathlib import Path
 
 import nbformat
-from nbgrader.api import Gradebook, InvalidEntry, MissingEntry
+from nbgrader.api import Gradebook, MissingEntry
 from tqdm import tqdm
 
 from convkit.course.course import Course, graded_test_sources
@@ -41,7 +42,13 @@ from convkit.course.outcomes import (
     record_outcome,
 )
 from convkit.course.parallel import error_outcome, grade_in_pool, grade_safely
-from convkit.course.record import ResultMismatch, forget_grades, save_grades, write_log
+from convkit.course.record import (
+    ResultMismatch,
+    forget_grades,
+    read_score,
+    save_grades,
+    write_log,
+)
 from convkit.grading.tamper_scan import scan_notebook
 
 DEFAULT_RUN_TIMEOUT = 900.0  # seconds for one student's whole autograde run
@@ -122,30 +129,6 @@ def review_notes(course: Course, assignment: str, student: str) -> list[str]:
     return [f"{REVIEW_NOTE}: {quoted}" + (f"; and {more} more line(s)" if more > 0 else "")]
 
 
-def register_student(course: Course, student: str, attempts: int = 5) -> None:
-    """Make sure ``student`` is in the gradebook, even while other runs add students.
-
-    nbgrader's own ``update_or_create_student`` looks the student up and then
-    inserts, so two autograde runs sharing a gradebook (two assignments graded
-    at once, or parallel workers) can both miss the student and one insert
-    fails with ``UNIQUE constraint failed: student.id``.  Registering first,
-    and treating a lost race as success once the row is visible, removes that.
-    """
-    for _ in range(attempts):
-        with Gradebook(course.db_url, course.course_id) as gb:
-            try:
-                gb.find_student(student)
-                return
-            except MissingEntry:
-                pass
-            try:
-                gb.add_student(student)
-                return
-            except InvalidEntry:  # another run inserted it first: look again
-                time.sleep(0.05)
-    raise RuntimeError(f"could not register student {student!r} in the gradebook")
-
-
 def log_path_for(course: Course, assignment: str, student: str) -> Path:
     """Where the autograde log of one student's run is written."""
     return course.grading_dir / "logs" / assignment / f"{student}.log"
@@ -171,9 +154,13 @@ def prepare_job(
     return GradingJob(assignment, student, files, kit.fingerprint)
 
 
-def finish_job(course: Course, job: GradingJob, result: JobResult) -> Outcome:
+def finish_job(
+    course: Course, job: GradingJob, result: JobResult, gb: Gradebook | None = None
+) -> Outcome:
     """Record a worker's result of ``job`` (grading side): the log, then the grades or,
-    for a run that failed, the reason and no score at all."""
+    for a run that failed, the reason and no score at all.  ``gb``: the course's
+    gradebook, open already (a run recording many results keeps one open: opening
+    it costs more than recording one student's scores); else it is opened here."""
     assignment, student = job.assignment, job.student
     log_path = log_path_for(course, assignment, student)
     write_log(log_path, result)
@@ -196,12 +183,18 @@ def finish_job(course: Course, job: GradingJob, result: JobResult) -> Outcome:
         return ungraded(Reason.RUN_TIMEOUT, f"stopped after {result.seconds:.0f} s")
     if not result.ok:
         return ungraded(*classify_failure(result.log))
-    register_student(course, student)
-    try:
-        save_grades(course, job, result)
-    except ResultMismatch as exc:
-        return ungraded(Reason.AUTOGRADE_ERROR, f"graded notebook rejected: {exc}")
-    score, max_score, unscored = _read_score(course, assignment, student)
+    with contextlib.ExitStack() as stack:
+        if gb is None:
+            gb = stack.enter_context(Gradebook(course.db_url, course.course_id))
+        try:
+            save_grades(course, gb, job, result)
+        except ResultMismatch as exc:
+            mismatch = str(exc)
+        else:
+            mismatch = ""
+            score, max_score, unscored = read_score(gb, assignment, student)
+    if mismatch:
+        return ungraded(Reason.AUTOGRADE_ERROR, f"graded notebook rejected: {mismatch}")
     notes = tampering_notes(course, assignment, student)
     notes.extend(review_notes(course, assignment, student))
     if unscored:
@@ -252,24 +245,12 @@ def grade_submission(
 def _still_in_gradebook(course: Course, outcome: Outcome) -> bool:
     """Whether the gradebook still holds ``outcome``'s graded submission and its score."""
     try:
-        score, _, _ = _read_score(course, outcome.assignment, outcome.student)
+        with Gradebook(course.db_url, course.course_id) as gb:
+            score, _, _ = read_score(gb, outcome.assignment, outcome.student)
     except MissingEntry:
         return False
     folder = course.autograded_dir(outcome.student, outcome.assignment)
     return score == outcome.score and folder.is_dir()
-
-
-def _read_score(course: Course, assignment: str, student: str) -> tuple[float, float, list[str]]:
-    """(score, max score, ids of grade cells without any score) from the gradebook."""
-    with Gradebook(course.db_url, course.course_id) as gb:
-        submission = gb.find_submission(assignment, student)
-        unscored = [
-            grade.name
-            for notebook in submission.notebooks
-            for grade in notebook.grades
-            if grade.auto_score is None and grade.manual_score is None
-        ]
-        return float(submission.score), float(submission.max_score), unscored
 
 
 def grade_assignment(
@@ -329,12 +310,13 @@ def grade_assignment(
             bar.write(f"{outcome.student}: {outcome.summary}{suffix}")
 
     def finish(student: str, result: JobResult) -> Outcome:
-        outcome = finish_job(course, to_run[student], result)
+        outcome = finish_job(course, to_run[student], result, gradebook)
         outcome.sandboxed = sandbox
         return outcome
 
     to_run: dict[str, GradingJob] = {}
-    with bar:
+    # One gradebook connection records every result of the run (workers never use it).
+    with bar, Gradebook(course.db_url, course.course_id) as gradebook:
         for student in chosen:
             prepared = grade_safely(
                 lambda s: prepare_job(course, kit, assignment, s), assignment, student

@@ -70,12 +70,18 @@ def check_worker(expected_code: str, sandbox: bool) -> str | None:
 
         problem = probe()
     try:
-        loaded = _server.code()
+        loaded = grading_process_code()
     except RuntimeError as exc:
         return str(exc)
     if loaded != expected_code:
         return "its convkit differs from the grading side's (update its checkout, `make setup`)"
     return problem
+
+
+def grading_process_code() -> str:
+    """On a worker: the convkit fingerprint its grading process reports, once it is ready
+    (started now if it is not running)."""
+    return _server.code()
 
 
 def dask_setup(worker: object) -> None:
@@ -272,7 +278,8 @@ def local_cluster(folder: Path, workers: int, *, threads: int = 1) -> Iterator[s
 
     Each process runs in a folder of its own under ``folder`` (its log is
     ``log.txt`` there); workers have no nanny, so killing one kills it.  Yields
-    the scheduler's address once every worker has joined; stops them all on exit.
+    the scheduler's address once every worker has joined and its grading process
+    is ready (what follows is grading, not start-up); stops them all on exit.
     For trying the cluster mode on one machine, the tests and the benchmark.
     """
     from distributed import Client
@@ -319,6 +326,7 @@ def local_cluster(folder: Path, workers: int, *, threads: int = 1) -> Iterator[s
             )
         with Client(address, timeout=60) as client:
             client.wait_for_workers(workers, timeout=120)
+            client.run(grading_process_code)  # every grading process has imported nbgrader
         yield address
     finally:
         for proc in reversed(procs):

@@ -35,13 +35,15 @@ MAX_LOG_CHARS = 2 * 2**20  # a longer nbgrader log keeps its first and last MiB
 # worker's gradebook is thrown away, and the grading side saves the scores and
 # late penalties itself (``convkit.course.record``), so the worker skips both.
 WORKER_CONFIG = """
-# --- convkit worker: scores are saved by the grading side, not here ---------
+# --- convkit worker: scores are saved by the grading side, not here; no idle timers
 _convkit_saved_by_grading_side = ("SaveAutoGrades", "AssignLatePenalties")
 if isinstance(c.Autograde.autograde_preprocessors, list):
     c.Autograde.autograde_preprocessors = [
         p for p in c.Autograde.autograde_preprocessors
         if str(getattr(p, "__name__", p)).rsplit(".", 1)[-1] not in _convkit_saved_by_grading_side
     ]
+# No fixed timers between the kernel's start, its cells and its exit (see prompt_kernel).
+c.Execute.kernel_manager_class = "convkit.course.prompt_kernel.PromptKernelManager"
 """
 
 

@@ -5,9 +5,11 @@ Design
 Where the time goes (profiled on ch01, this 2-core machine): a submission costs
 about 2 s of CPU, about 0.6 s in nbgrader (sanitising, checksums, its
 throw-away gradebook) and 1.4 s in the kernel (starting IPython, running the
-cells); the grading side's recording adds about 0.25 s; a fresh Python that
-imports nbgrader would cost 2.5 s more.  The per-student overhead worth cutting
-is therefore process start-up, so the pool
+cells); the grading side's recording adds about 0.1 s (one gradebook connection
+for the run, ``autograde.grade_assignment``); a fresh Python that imports
+nbgrader would cost 2.5 s more.  The wait for a quiet IOPub that
+jupyter_client adds to every kernel start is gone (``prompt_kernel``).  The
+per-student overhead worth cutting is therefore process start-up, so the pool
 
 - forks its ``jobs`` workers from the parent after nbgrader is imported: every
   worker starts warm, and so does every per-student run forked from a worker

@@ -1,22 +1,26 @@
 """The grading side: turn a worker's :class:`JobResult` into grades, trusting only what it may.
 
 Only this process writes the gradebook, ``autograded/`` and ``grading/``.  The
-points come from nbgrader's own ``SaveAutoGrades`` run here, on the graded
-notebook, after :func:`check_graded_notebook` has compared every grade cell
-with the gradebook's record of the assignment (id, points, and the source of
-every test cell): a notebook whose tests are not the assignment's own is not
-graded.  Nothing a student's code wrote reaches this side: the kernel ran in
-the sandbox, and the notebook was written by nbgrader outside it.
+points come from nbgrader's own ``SaveAutoGrades``, run here on the graded
+notebook (through an open gradebook: :class:`SaveAutoGradesThrough`) after
+:func:`check_graded_notebook` has compared every grade cell with the
+gradebook's record of the assignment (id, points, and the source of every test
+cell): a notebook whose tests are not the assignment's own is not graded.
+Nothing a student's code wrote reaches this side: the kernel ran in the
+sandbox, and the notebook was written by nbgrader outside it.
 """
 
 from __future__ import annotations
 
 import shutil
+import time
 import warnings
 from pathlib import Path
+from typing import Any
 
 import nbformat
-from nbgrader.api import Gradebook, MissingEntry
+from nbformat import NotebookNode
+from nbgrader.api import Gradebook, InvalidEntry, MissingEntry
 from nbgrader.preprocessors import AssignLatePenalties, OverwriteCells, SaveAutoGrades
 
 from convkit.course.course import Course
@@ -78,14 +82,58 @@ def write_log(path: Path, result: JobResult) -> None:
     path.write_text(header + result.log, encoding="utf-8")
 
 
-def save_grades(course: Course, job: GradingJob, result: JobResult) -> None:
-    """Write the graded files to ``autograded/`` and the scores to the gradebook.
+class SaveAutoGradesThrough(SaveAutoGrades):
+    """nbgrader's ``SaveAutoGrades`` (its scores, comments and rules) writing through
+    ``gradebook``, an open :class:`~nbgrader.api.Gradebook`, where nbgrader's own
+    opens a gradebook of its own for every notebook."""
+
+    def __init__(self, gradebook: Gradebook, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._open_gradebook = gradebook
+
+    def preprocess(self, nb: NotebookNode, resources: dict) -> tuple[NotebookNode, dict]:
+        """Save the scores and comments of ``nb``'s cells (``resources["nbgrader"]``
+        names the notebook, assignment and student)."""
+        info = resources["nbgrader"]
+        self.notebook_id, self.assignment_id = info["notebook"], info["assignment"]
+        self.student_id, self.db_url = info["student"], info["db_url"]
+        self.gradebook = self._open_gradebook
+        return super(SaveAutoGrades, self).preprocess(nb, resources)  # the cells, no new gradebook
+
+
+def register_student(gb: Gradebook, student: str, attempts: int = 5) -> None:
+    """Make sure ``student`` is in the gradebook, even while other runs add students.
+
+    nbgrader's own ``update_or_create_student`` looks the student up and then
+    inserts, so two autograde runs sharing a gradebook (two assignments graded
+    at once, or parallel workers) can both miss the student and one insert
+    fails with ``UNIQUE constraint failed: student.id``.  Registering first,
+    and treating a lost race as success once the row is visible, removes that.
+    """
+    for _ in range(attempts):
+        try:
+            gb.find_student(student)
+            return
+        except MissingEntry:
+            pass
+        try:
+            gb.add_student(student)
+            return
+        except InvalidEntry:  # another run inserted it first (nbgrader rolled back): look again
+            time.sleep(0.05)
+    raise RuntimeError(f"could not register student {student!r} in the gradebook")
+
+
+def save_grades(course: Course, gb: Gradebook, job: GradingJob, result: JobResult) -> None:
+    """Write the graded files to ``autograded/`` and the scores to the gradebook ``gb``.
 
     Does what ``nbgrader autograde`` does to the course, from the worker's
-    graded notebooks: the submission (with its timestamp), every grade and
-    comment (``SaveAutoGrades``), late penalties (``AssignLatePenalties``, with
-    the course's configuration).  Raises :class:`ResultMismatch` for notebooks
-    that do not match the assignment; nothing is written then.
+    graded notebooks: the student and the submission (with its timestamp),
+    every grade and comment (``SaveAutoGrades``), late penalties
+    (``AssignLatePenalties``, with the course's configuration, run when the
+    submission is late or carried a penalty before: otherwise it would change
+    nothing).  Raises :class:`ResultMismatch` for notebooks that do not match
+    the assignment; nothing is written then.
     """
     assignment, student = job.assignment, job.student
     names = course.notebook_names(assignment)
@@ -93,18 +141,22 @@ def save_grades(course: Course, job: GradingJob, result: JobResult) -> None:
     if missing:
         raise ResultMismatch(f"the worker sent no graded {', '.join(missing)}")
     notebooks = {name: nbformat.reads(result.files[name].decode("utf-8"), 4) for name in names}
-    with Gradebook(course.db_url, course.course_id) as gb, warnings.catch_warnings():
+    with warnings.catch_warnings():
         # nbgrader's own update_or_create_submission trips SQLAlchemy's autoflush warning.
         warnings.simplefilter("ignore", category=Warning)
         notice = RestoreTestCells(config=course.config).missing_cell_notification
         for name, nb in notebooks.items():
             check_graded_notebook(gb, assignment, Path(name).stem, nb, notice)
+        register_student(gb, student)
         submitted = course.submitted_dir(student, assignment)
         timestamp = course.coursedir.get_existing_timestamp(str(submitted))
         if timestamp:
-            gb.update_or_create_submission(assignment, student, timestamp=timestamp)
+            submission = gb.update_or_create_submission(assignment, student, timestamp=timestamp)
         else:
-            gb.update_or_create_submission(assignment, student)
+            submission = gb.update_or_create_submission(assignment, student)
+        penalised = submission.total_seconds_late > 0 or any(
+            notebook.late_submission_penalty is not None for notebook in submission.notebooks
+        )
     folder = course.autograded_dir(student, assignment)
     if folder.exists():
         shutil.rmtree(folder)
@@ -118,8 +170,21 @@ def save_grades(course: Course, job: GradingJob, result: JobResult) -> None:
                 "student": student,
             }
         }
-        SaveAutoGrades(config=course.config).preprocess(nb, resources)
-        AssignLatePenalties(config=course.config).preprocess(nb, resources)
+        SaveAutoGradesThrough(gb, config=course.config).preprocess(nb, resources)
+        if penalised:
+            AssignLatePenalties(config=course.config).preprocess(nb, resources)
+
+
+def read_score(gb: Gradebook, assignment: str, student: str) -> tuple[float, float, list[str]]:
+    """(score, max score, ids of grade cells without any score) from the gradebook."""
+    submission = gb.find_submission(assignment, student)
+    unscored = [
+        grade.name
+        for notebook in submission.notebooks
+        for grade in notebook.grades
+        if grade.auto_score is None and grade.manual_score is None
+    ]
+    return float(submission.score), float(submission.max_score), unscored
 
 
 def forget_grades(course: Course, assignment: str, student: str) -> None:
