@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -69,11 +70,13 @@ TARGET_SECONDS_PER_SUBMISSION = 2.0  # ours, at most
 TARGET_SANDBOX_OVERHEAD = 0.15  # sandboxed seconds / unsandboxed seconds - 1, at most
 TARGET_WORKER_SCALING = 1.6  # seconds with one Dask worker / with two, at least
 OURS = """
+import gc
 import sys
 from pathlib import Path
 from convkit.course.autograde import grade_assignment
 from convkit.course.course import Course
 from convkit.course.outcomes import Status
+gc.freeze()  # as the command line does (convkit/course/__main__.py)
 outcomes = grade_assignment(Course(Path(sys.argv[1])), "{assignment}", jobs=int(sys.argv[2]),
                             progress=False, sandbox=sys.argv[3] == "sandbox",
                             scheduler=sys.argv[4] if len(sys.argv) > 4 else None)
@@ -219,7 +222,13 @@ def timed(name: str, command: list[str], cwd: Path, n: int) -> Measured:
     peak = memory.stop()
     cpu = busy_cpu_seconds() - before
     if proc.returncode != 0:
-        raise RuntimeError(f"{name} failed ({proc.returncode}):\n{out[-3000:]}")
+        logs = [cwd / log for log in re.findall(r"log: (grading/logs/\S+?\.log)", out)]
+        tails = "".join(
+            f"\n--- {log.relative_to(cwd)} (its end) ---\n{log.read_text()[-4000:]}"
+            for log in logs
+            if log.is_file()
+        )
+        raise RuntimeError(f"{name} failed ({proc.returncode}):\n{out[-3000:]}{tails}")
     return Measured(name, seconds, cpu, peak / 2**20, n)
 
 

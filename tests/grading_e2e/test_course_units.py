@@ -334,3 +334,31 @@ def test_a_seeded_gradebook_has_the_schema_and_nothing_else(
     assert not seed_gradebook(tmp_path / "other.db", tmp_path / "notes.db")
     assert not (tmp_path / "other.db").exists()
     assert not seed_gradebook(seeded, course_db)
+
+
+def test_a_bounded_run_leaves_the_callers_frozen_objects_frozen(tmp_path: Path) -> None:
+    # The command line freezes its imports (a fast exit, no collection walks them);
+    # a bounded run freezes around its fork and must not thaw them afterwards.
+    code = (
+        "import gc, sys\n"
+        "from pathlib import Path\n"
+        "from convkit.course.bounded import run_bounded\n"
+        "from convkit.course.course import Course\n"
+        "root = Path(sys.argv[1])\n"
+        "(root / 'nbgrader_config.py').write_text('c = get_config()\\n')\n"
+        "course = Course(root)\n"
+        "def run():\n"
+        "    r = run_bounded(course, ['--version'], timeout=120, log_path=root / 'log.txt')\n"
+        "    assert r.ok, r.log\n"
+        "run()\n"
+        "print(gc.get_freeze_count())\n"
+        "gc.freeze()\n"
+        "frozen = gc.get_freeze_count()\n"
+        "run()\n"
+        "print(gc.get_freeze_count() >= frozen > 0)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code, str(tmp_path)], capture_output=True, text=True, timeout=300
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["0", "True"]

@@ -7,6 +7,7 @@ Student command: validate.
 from __future__ import annotations
 
 import argparse
+import gc
 import sys
 from pathlib import Path
 
@@ -250,4 +251,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
+    # The objects of the imports above (nbgrader, SQLAlchemy, nbformat: some 1,500
+    # modules) live until the exit: frozen, no collection of the run walks them,
+    # and Python's exit skips a collection of them that takes 0.4 s.
+    gc.freeze()
     sys.exit(main())

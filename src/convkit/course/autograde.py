@@ -188,11 +188,15 @@ def finish_job(
             gb = stack.enter_context(Gradebook(course.db_url, course.course_id))
         try:
             save_grades(course, gb, job, result)
-        except ResultMismatch as exc:
+            score, max_score, unscored = read_score(gb, assignment, student)
+        except BaseException as exc:
+            gb.db.rollback()  # the connection stays usable for the run's next student
+            if not isinstance(exc, ResultMismatch):
+                forget_grades(course, assignment, student)  # no half-recorded result stays
+                raise
             mismatch = str(exc)
         else:
             mismatch = ""
-            score, max_score, unscored = read_score(gb, assignment, student)
     if mismatch:
         return ungraded(Reason.AUTOGRADE_ERROR, f"graded notebook rejected: {mismatch}")
     notes = tampering_notes(course, assignment, student)
