@@ -10,6 +10,8 @@ PUBLIC = [
     "pad2d", "correlate2d", "convolve2d", "conv1d", "conv2d", "conv2d_naive", "im2col",
     "conv2d_backward", "max_pool2d", "avg_pool2d", "global_avg_pool2d", "max_pool2d_backward",
     "output_size", "conv2d_params", "linear_params", "receptive_field",
+    "batch_norm", "batch_norm_naive", "batch_norm_backward", "group_norm", "layer_norm",
+    "kaiming_std", "xavier_std",
 ]
 
 
@@ -35,6 +37,13 @@ def test_public_function_is_exported_and_documented(name):
         ("max_pool2d_backward", ["grad_out", "x", "kernel_size", "stride", "padding"]),
         ("output_size", ["size", "kernel_size", "stride", "padding", "dilation"]),
         ("pad2d", ["x", "padding", "value"]),
+        ("batch_norm", ["x", "running_mean", "running_var", "weight", "bias", "training",
+                        "momentum", "eps"]),
+        ("batch_norm_backward", ["grad_out", "x", "running_mean", "running_var", "weight",
+                                 "training", "eps"]),
+        ("group_norm", ["x", "num_groups", "weight", "bias", "eps"]),
+        ("layer_norm", ["x", "normalized_shape", "weight", "bias", "eps"]),
+        ("kaiming_std", ["shape", "a", "mode", "nonlinearity"]),
     ],
 )
 def test_signatures_follow_the_spec(name, params):

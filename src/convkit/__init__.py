@@ -8,8 +8,9 @@ The package is layered, one layer per folder (``src/convkit/README.md`` says whi
 layer may import which; ``make lint`` checks it with import-linter):
 
 - ``ops``: the numpy operations (padding, correlation, convolutions, im2col,
-  backward passes, pooling, shifts); ``shapes``: output sizes, parameter counts,
-  receptive fields; ``data``: offline MNIST and photos.
+  backward passes, pooling, shifts, normalisation); ``shapes``: output sizes,
+  parameter counts, receptive fields, initialisation scales; ``data``: offline
+  MNIST and photos.
 - ``nn``: torch models, ``UnfoldConv2d`` and the numpy network.
 - ``training``: the torch and numpy trainers, augmentation, history.
 - ``lessons``: the chapters' measurements; ``viz``: figures; ``sims``: the book's
@@ -24,6 +25,13 @@ from convkit.ops.conv2d import conv2d, conv2d_naive
 from convkit.ops.conv_backward import conv2d_backward
 from convkit.ops.correlation import convolve2d, correlate2d
 from convkit.ops.im2col import im2col
+from convkit.ops.normalization import (
+    batch_norm,
+    batch_norm_backward,
+    batch_norm_naive,
+    group_norm,
+    layer_norm,
+)
 from convkit.ops.padding import pad2d
 from convkit.ops.pooling import (
     avg_pool2d,
@@ -33,12 +41,22 @@ from convkit.ops.pooling import (
     max_pool2d_naive,
 )
 from convkit.ops.shift import shift2d
-from convkit.shapes import conv2d_params, linear_params, output_size, receptive_field
+from convkit.shapes import (
+    conv2d_params,
+    kaiming_std,
+    linear_params,
+    output_size,
+    receptive_field,
+    xavier_std,
+)
 
 install_legacy_paths()
 
 __all__ = [
     "avg_pool2d",
+    "batch_norm",
+    "batch_norm_backward",
+    "batch_norm_naive",
     "conv1d",
     "conv2d",
     "conv2d_backward",
@@ -47,7 +65,10 @@ __all__ = [
     "convolve2d",
     "correlate2d",
     "global_avg_pool2d",
+    "group_norm",
     "im2col",
+    "kaiming_std",
+    "layer_norm",
     "linear_params",
     "max_pool2d",
     "max_pool2d_backward",
@@ -56,4 +77,5 @@ __all__ = [
     "pad2d",
     "receptive_field",
     "shift2d",
+    "xavier_std",
 ]

@@ -1,4 +1,4 @@
-"""The reference operations, numpy only (chapters 1-7).
+"""The reference operations, numpy only (chapters 1-7 and 10).
 
 Each follows ``torch.nn.functional`` for names, argument order, shapes and
 semantics; float32 in gives float32 out, float64 gives float64, integers and
@@ -15,5 +15,7 @@ lists give float64.
   average and global pooling, and max pooling's backward pass (also as a cached
   forward / backward pair, which the numpy network's pooling layer uses).
 - :mod:`~convkit.ops.shift`: ``shift2d``, whole-pixel shifts.
+- :mod:`~convkit.ops.normalization`: ``batch_norm`` (``batch_norm_naive``: the
+  definition as loops) and ``batch_norm_backward``, ``group_norm``, ``layer_norm``.
 - ``_fastpath`` (private to ``ops``): the buffer pool and batch slicing of the fast paths.
 """
