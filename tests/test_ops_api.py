@@ -11,7 +11,7 @@ PUBLIC = [
     "conv2d_backward", "max_pool2d", "avg_pool2d", "global_avg_pool2d", "max_pool2d_backward",
     "output_size", "conv2d_params", "linear_params", "receptive_field",
     "batch_norm", "batch_norm_naive", "batch_norm_backward", "group_norm", "layer_norm",
-    "kaiming_std", "xavier_std",
+    "kaiming_std", "xavier_std", "dropout", "dropout_backward",
 ]
 
 
@@ -44,6 +44,7 @@ def test_public_function_is_exported_and_documented(name):
         ("group_norm", ["x", "num_groups", "weight", "bias", "eps"]),
         ("layer_norm", ["x", "normalized_shape", "weight", "bias", "eps"]),
         ("kaiming_std", ["shape", "a", "mode", "nonlinearity"]),
+        ("dropout", ["x", "p", "training", "rng"]),
     ],
 )
 def test_signatures_follow_the_spec(name, params):

@@ -8,7 +8,7 @@ The package is layered, one layer per folder (``src/convkit/README.md`` says whi
 layer may import which; ``make lint`` checks it with import-linter):
 
 - ``ops``: the numpy operations (padding, correlation, convolutions, im2col,
-  backward passes, pooling, shifts, normalisation); ``shapes``: output sizes,
+  backward passes, pooling, shifts, normalisation, dropout); ``shapes``: output sizes,
   parameter counts, receptive fields, initialisation scales; ``data``: offline
   MNIST and photos.
 - ``nn``: torch models, ``UnfoldConv2d`` and the numpy network.
@@ -24,6 +24,7 @@ from convkit.ops.conv1d import conv1d
 from convkit.ops.conv2d import conv2d, conv2d_naive
 from convkit.ops.conv_backward import conv2d_backward
 from convkit.ops.correlation import convolve2d, correlate2d
+from convkit.ops.dropout import dropout, dropout_backward
 from convkit.ops.im2col import im2col
 from convkit.ops.normalization import (
     batch_norm,
@@ -64,6 +65,8 @@ __all__ = [
     "conv2d_params",
     "convolve2d",
     "correlate2d",
+    "dropout",
+    "dropout_backward",
     "global_avg_pool2d",
     "group_norm",
     "im2col",

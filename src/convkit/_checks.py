@@ -99,6 +99,16 @@ def as_bool(func: str, name: str, value: object) -> bool:
     return bool(value)
 
 
+def as_generator(func: str, name: str, value: object) -> np.random.Generator:
+    """``value`` if it is a numpy random Generator; TypeError (naming how to make one) otherwise."""
+    if not isinstance(value, np.random.Generator):
+        raise TypeError(
+            f"{func}: {name} must be a numpy Generator (np.random.default_rng(seed)), "
+            f"got {type(value).__name__}"
+        )
+    return value
+
+
 # ------------------------------------------------------------------------- arrays
 
 

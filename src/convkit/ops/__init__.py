@@ -1,4 +1,4 @@
-"""The reference operations, numpy only (chapters 1-7 and 10).
+"""The reference operations, numpy only (chapters 1-7, 10 and 11).
 
 Each follows ``torch.nn.functional`` for names, argument order, shapes and
 semantics; float32 in gives float32 out, float64 gives float64, integers and
@@ -17,5 +17,6 @@ lists give float64.
 - :mod:`~convkit.ops.shift`: ``shift2d``, whole-pixel shifts.
 - :mod:`~convkit.ops.normalization`: ``batch_norm`` (``batch_norm_naive``: the
   definition as loops) and ``batch_norm_backward``, ``group_norm``, ``layer_norm``.
+- :mod:`~convkit.ops.dropout`: inverted ``dropout``, its cached forward and its backward.
 - ``_fastpath`` (private to ``ops``): the buffer pool and batch slicing of the fast paths.
 """

@@ -1,14 +1,15 @@
-"""Data augmentation for the trainers: every image moved by its own random whole-pixel shift."""
+"""Data augmentation for the trainers: random whole-pixel shifts (ch06), random crops of
+zero-padded images and horizontal flips (ch11), each image with its own random draw."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from convkit._checks import int_at_least
+from convkit._checks import as_generator, int_at_least
 from convkit.ops.shift import shift2d
 from convkit.training.arguments import check_images
 
-__all__ = ["shift_images"]
+__all__ = ["horizontal_flip", "random_crop", "shift_images"]
 
 
 def shift_images(x: np.ndarray, max_shift: int, rng: np.random.Generator) -> np.ndarray:
@@ -28,11 +29,7 @@ def shift_images(x: np.ndarray, max_shift: int, rng: np.random.Generator) -> np.
     """
     x = check_images("shift_images", "x", x)
     max_shift = int_at_least("shift_images", "max_shift", max_shift, 0)
-    if not isinstance(rng, np.random.Generator):
-        raise TypeError(
-            f"shift_images: rng must be a numpy Generator (np.random.default_rng(seed)), "
-            f"got {type(rng).__name__}"
-        )
+    rng = as_generator("shift_images", "rng", rng)
     n, _, h, w = x.shape
     if max_shift >= min(h, w):
         raise ValueError(
@@ -43,3 +40,57 @@ def shift_images(x: np.ndarray, max_shift: int, rng: np.random.Generator) -> np.
     dy = rng.integers(-max_shift, max_shift + 1, size=n)
     dx = rng.integers(-max_shift, max_shift + 1, size=n)
     return shift2d(x, dy, dx).astype(x.dtype, copy=False)  # float16 too stays float16
+
+
+def random_crop(
+    x: np.ndarray,
+    size: int | tuple[int, int],
+    padding: int = 0,
+    rng: np.random.Generator | None = None,
+) -> np.ndarray:
+    """Pad every image with zeros, then cut a random ``size`` window out of each, as
+    torchvision's ``RandomCrop(size, padding)`` does to one image.
+
+    x: (N, C, H, W) -> (N, C, size_h, size_w), a new array of x's dtype.  Each image
+    gets its own top-left corner, drawn uniformly from every position where the
+    window fits the padded image (``rng.integers`` draws the N rows, then the N
+    columns).  ``padding``: zeros added on every side (0 <= padding).
+    """
+    func = "random_crop"
+    x = check_images(func, "x", x)
+    height, width = (size, size) if isinstance(size, int) else tuple(size)
+    height = int_at_least(func, "size", height, 1)
+    width = int_at_least(func, "size", width, 1)
+    pad = int_at_least(func, "padding", padding, 0)
+    rng = as_generator(func, "rng", rng)
+    n, _, h, w = x.shape
+    if height > h + 2 * pad or width > w + 2 * pad:
+        raise ValueError(
+            f"{func}: a {height}x{width} window does not fit {h}x{w} images padded by {pad}"
+        )
+    padded = np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)))
+    tops = rng.integers(0, h + 2 * pad - height + 1, size=n)
+    lefts = rng.integers(0, w + 2 * pad - width + 1, size=n)
+    rows = tops[:, None] + np.arange(height)  # (N, size_h)
+    cols = lefts[:, None] + np.arange(width)  # (N, size_w)
+    batch = np.arange(n)[:, None, None, None]
+    channels = np.arange(x.shape[1])[None, :, None, None]
+    return padded[batch, channels, rows[:, None, :, None], cols[:, None, None, :]]
+
+
+def horizontal_flip(x: np.ndarray, rng: np.random.Generator, p: float = 0.5) -> np.ndarray:
+    """Mirror each image left-right with probability ``p``, each decided on its own, as
+    torchvision's ``RandomHorizontalFlip(p)`` does to one image.
+
+    x: (N, C, H, W) -> (N, C, H, W), a new array of x's dtype (``rng.random`` draws N
+    numbers; an image is flipped when its number is below ``p``).
+    """
+    func = "horizontal_flip"
+    x = check_images(func, "x", x)
+    rng = as_generator(func, "rng", rng)
+    if isinstance(p, bool) or not 0 <= float(p) <= 1:
+        raise ValueError(f"{func}: p must be between 0 and 1, got {p!r}")
+    flip = rng.random(x.shape[0]) < p
+    out = x.copy()
+    out[flip] = x[flip, ..., ::-1]
+    return out
