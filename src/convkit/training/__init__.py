@@ -1,6 +1,8 @@
 """Training: the torch trainer (``fit``), the numpy trainer (``fit_numpy``), the epoch loop
 they share (``loop.run_epochs``, checked arguments from ``arguments``), the augmentation
-(``shift_images``), the per-epoch history and the progress bar."""
+(``shift_images``; ``random_crop`` and ``horizontal_flip`` in ``augment``), the per-epoch
+history and the progress bar; learning-rate ``schedules`` and one-step numpy optimizers
+with weight decay as L2 or decoupled (``optim_steps``)."""
 
 from convkit._env import default_threads
 from convkit.training.augment import shift_images
