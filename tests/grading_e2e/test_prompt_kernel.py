@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 from pathlib import Path
 from queue import Empty
 from typing import Any
@@ -32,6 +33,25 @@ class FakeChannel:
         return self.messages.pop(0)
 
 
+def run(coroutine: Any) -> Any:
+    """Run ``coroutine`` to its end in a thread of its own (an earlier test may have left
+    an event loop running in this one, where ``asyncio.run`` refuses to start)."""
+    outcome: dict[str, Any] = {}
+
+    def target() -> None:
+        try:
+            outcome["value"] = asyncio.run(coroutine)
+        except BaseException as exc:  # re-raised in the caller's thread
+            outcome["error"] = exc
+
+    thread = threading.Thread(target=target)
+    thread.start()
+    thread.join()
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome.get("value")
+
+
 def reply() -> dict[str, Any]:
     return {"msg_type": "kernel_info_reply", "content": {"protocol_version": "5.3"}}
 
@@ -56,7 +76,7 @@ def fake_client(shell: list, iopub: list, alive: bool = True) -> tuple[PromptKer
 
 def test_ready_once_iopub_has_spoken_and_what_is_there_is_read_without_waiting() -> None:
     client, asked = fake_client([reply()], [status(), status(), status()])
-    asyncio.run(client.wait_for_ready(timeout=10))
+    run(client.wait_for_ready(timeout=10))
     assert asked == [1]
     iopub = client._iopub_channel
     assert iopub.messages == []  # the start-up's messages are dropped
@@ -77,17 +97,17 @@ def test_asks_again_while_iopub_is_not_connected() -> None:
         return await original(timeout)
 
     iopub.get_msg = connect_on_second_call  # type: ignore[method-assign]
-    asyncio.run(client.wait_for_ready(timeout=10))
+    run(client.wait_for_ready(timeout=10))
     assert asked == [1, 1]
 
 
 def test_a_kernel_that_dies_or_never_answers_is_an_error() -> None:
     client, _ = fake_client([], [], alive=False)
     with pytest.raises(RuntimeError, match="died"):
-        asyncio.run(client.wait_for_ready(timeout=10))
+        run(client.wait_for_ready(timeout=10))
     client, _ = fake_client([], [])
     with pytest.raises(RuntimeError, match="didn't respond"):
-        asyncio.run(client.wait_for_ready(timeout=0))
+        run(client.wait_for_ready(timeout=0))
 
 
 def test_a_real_kernel_runs_every_cell_with_all_its_output(tmp_path: Path) -> None:
