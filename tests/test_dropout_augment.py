@@ -87,6 +87,11 @@ def test_every_crop_is_a_window_of_its_own_padded_image(n, c, side, pad, seed):
         )
 
 
+def test_crop_takes_a_numpy_integer_size():
+    x = np.ones((2, 1, 6, 6))
+    assert random_crop(x, np.int64(4), 1, np.random.default_rng(0)).shape == (2, 1, 4, 4)
+
+
 def test_crop_offsets_are_per_image_and_cover_every_position():
     x = np.zeros((4000, 1, 4, 4))
     x[:, :, 0, 0] = 1.0  # a marker at the image's top-left corner

@@ -12,7 +12,9 @@ from hypothesis import strategies as st
 from convkit.shapes.init_scale import calculate_gain, fan_in_and_fan_out, kaiming_std, xavier_std
 
 shapes = st.lists(st.integers(1, 9), min_size=2, max_size=5)
-NONLINEARITIES = ["linear", "conv2d", "sigmoid", "tanh", "relu", "leaky_relu", "selu"]
+NONLINEARITIES = [
+    "linear", "conv2d", "conv_transpose2d", "sigmoid", "tanh", "relu", "leaky_relu", "selu",
+]
 
 
 @settings(max_examples=100)
@@ -61,6 +63,7 @@ def test_relu_kaiming_is_sqrt_two_over_fan_in():
         (lambda: fan_in_and_fan_out((5, 0)), ValueError),
         (lambda: kaiming_std((5, 3), mode="fan_both"), ValueError),
         (lambda: calculate_gain("swish"), ValueError),
+        (lambda: calculate_gain("identity"), ValueError),  # torch has no gain for it
         (lambda: calculate_gain("leaky_relu", "0.1"), TypeError),
     ],
 )

@@ -76,7 +76,21 @@ def test_batch_norm_naive_matches_batch_norm(case, training):
     fast = batch_norm(x, *fast_stats, weight, bias, training)
     assert naive.dtype == fast.dtype == dtype
     assert_close(naive, fast.astype(np.float64), dtype)
+    assert_close(loop_stats[0], fast_stats[0].astype(np.float64), dtype)
     assert_close(loop_stats[1], fast_stats[1].astype(np.float64), dtype)
+
+
+def test_a_refused_update_changes_neither_running_statistic():
+    x = np.random.default_rng(5).normal(size=(5, 3))
+    mean, var = np.zeros(3), np.ones(4)
+    with pytest.raises(ValueError, match="running_var"):
+        batch_norm(x, mean, var, training=True)
+    np.testing.assert_array_equal(mean, np.zeros(3))
+
+
+def test_layer_norm_takes_a_numpy_integer_shape():
+    x = np.random.default_rng(6).normal(size=(2, 4))
+    np.testing.assert_array_equal(layer_norm(x, np.int64(4)), layer_norm(x, 4))
 
 
 def test_batch_norm_naive_has_batch_norms_signature():

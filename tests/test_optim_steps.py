@@ -94,3 +94,15 @@ def test_sgd_with_weight_decay_is_the_same_either_way_without_momentum():
 def test_bad_arguments_raise(call, error):
     with pytest.raises(error):
         call()
+
+
+def test_a_refused_step_changes_nothing():
+    param = np.ones(3)
+    with pytest.raises(ValueError):
+        sgd_step(param, np.ones(3), 0.1, 0.5, 0.9, np.zeros(4), decoupled=True)
+    with pytest.raises(TypeError):
+        adam_step(param, np.ones(3), np.zeros(3, int), np.zeros(3), 1, weight_decay=0.5,
+                  decoupled=True)
+    np.testing.assert_array_equal(param, np.ones(3))
+    with pytest.raises(ValueError, match="momentum is 0"):
+        sgd_step(param, np.ones(3), 0.1, momentum_buffer=np.zeros(3))

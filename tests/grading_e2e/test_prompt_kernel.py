@@ -110,7 +110,17 @@ def test_a_kernel_that_dies_or_never_answers_is_an_error() -> None:
         run(client.wait_for_ready(timeout=0))
 
 
-def test_a_real_kernel_runs_every_cell_with_all_its_output(tmp_path: Path) -> None:
+def test_a_real_kernel_runs_every_cell_with_all_its_output(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    waited: list[PromptKernelClient] = []
+    original = PromptKernelClient.wait_for_ready
+
+    async def recorded(self: PromptKernelClient, timeout: float | None = None) -> None:
+        waited.append(self)
+        await original(self, timeout)
+
+    monkeypatch.setattr(PromptKernelClient, "wait_for_ready", recorded)
     cells = [
         "print('first', flush=True)",
         "import sys; print('to stderr', file=sys.stderr)",
@@ -124,7 +134,7 @@ def test_a_real_kernel_runs_every_cell_with_all_its_output(tmp_path: Path) -> No
         }
     )
     client.execute()
-    assert isinstance(client.kc, PromptKernelClient) or client.kc is None
+    assert len(waited) == 1  # nbclient started the kernel through PromptKernelClient
     texts = [
         "".join(o.get("text", "") for o in cell.outputs if o.output_type == "stream")
         for cell in nb.cells

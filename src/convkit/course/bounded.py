@@ -66,16 +66,13 @@ def run_bounded(
         sys.stdout.flush()
         sys.stderr.flush()
         parent = os.getpid()
-        # Frozen objects are skipped by the child's garbage collector, so it does
-        # not touch (and copy) every page it shares with this process.  A process
-        # that froze its objects itself (the command line) keeps them frozen.
-        frozen_already = gc.get_freeze_count() > 0
-        gc.freeze()
         pid = os.fork()
         if pid == 0:  # the child: never returns
+            # Frozen objects are skipped by the child's garbage collector, so it does
+            # not touch (and copy) every page it shares with this process.  Frozen in
+            # the child only: this process's garbage stays collectable.
+            gc.freeze()
             _bounded_child(course, args, out.fileno(), timeout, parent, sandbox)
-        if not frozen_already:
-            gc.unfreeze()
         returncode = _watch(pid, start + timeout)
         return NbgraderRun.finished(args, returncode, start, out, log_path)
 

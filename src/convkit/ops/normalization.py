@@ -25,6 +25,8 @@ in eval mode.
 
 from __future__ import annotations
 
+from numbers import Integral
+
 import numpy as np
 
 from convkit._checks import (
@@ -212,7 +214,9 @@ def layer_norm(
     """
     func = "layer_norm"
     x = as_float_array(func, "x", x)
-    trailing = (normalized_shape,) if isinstance(normalized_shape, int) else normalized_shape
+    trailing = (
+        (normalized_shape,) if isinstance(normalized_shape, Integral) else normalized_shape
+    )
     trailing = tuple(int_at_least(func, "normalized_shape", n, 1) for n in trailing)
     if not trailing or x.shape[x.ndim - len(trailing) :] != trailing or x.ndim < len(trailing):
         raise ValueError(
@@ -306,17 +310,21 @@ def _update_running(
     channels: int,
 ) -> None:
     """Move the running statistics (in place) towards the batch's: the mean, and the
-    variance made unbiased (times m / (m - 1))."""
-    for name, running, batch in (
-        ("running_mean", running_mean, mean),
-        ("running_var", running_var, var * count / (count - 1)),
-    ):
-        if running is None:
-            continue
+    variance made unbiased (times m / (m - 1)).  Both are checked before either changes."""
+    updates = [
+        (name, running, batch)
+        for name, running, batch in (
+            ("running_mean", running_mean, mean),
+            ("running_var", running_var, var * count / (count - 1)),
+        )
+        if running is not None
+    ]
+    for name, running, _ in updates:
         if not isinstance(running, np.ndarray) or running.dtype.kind != "f":
             raise TypeError(f"{func}: {name} must be a float numpy array (updated in place)")
         if running.shape != (channels,):
             raise ValueError(f"{func}: {name} must have shape ({channels},), got {running.shape}")
+    for _, running, batch in updates:
         running *= 1 - momentum
         running += momentum * batch.astype(running.dtype)
 

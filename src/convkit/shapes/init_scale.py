@@ -19,7 +19,16 @@ from convkit._checks import int_at_least
 
 __all__ = ["calculate_gain", "fan_in_and_fan_out", "kaiming_std", "xavier_std"]
 
-_LINEAR_GAIN = ("linear", "conv1d", "conv2d", "conv3d", "sigmoid", "identity")
+_LINEAR_GAIN = (
+    "linear",
+    "conv1d",
+    "conv2d",
+    "conv3d",
+    "conv_transpose1d",
+    "conv_transpose2d",
+    "conv_transpose3d",
+    "sigmoid",
+)
 
 
 def fan_in_and_fan_out(shape: Sequence[int]) -> tuple[int, int]:

@@ -3,6 +3,8 @@ zero-padded images and horizontal flips (ch11), each image with its own random d
 
 from __future__ import annotations
 
+from numbers import Integral
+
 import numpy as np
 
 from convkit._checks import as_generator, int_at_least
@@ -58,7 +60,7 @@ def random_crop(
     """
     func = "random_crop"
     x = check_images(func, "x", x)
-    height, width = (size, size) if isinstance(size, int) else tuple(size)
+    height, width = (size, size) if isinstance(size, Integral) else tuple(size)
     height = int_at_least(func, "size", height, 1)
     width = int_at_least(func, "size", width, 1)
     pad = int_at_least(func, "padding", padding, 0)

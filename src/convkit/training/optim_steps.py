@@ -44,6 +44,10 @@ def sgd_step(
     lr = positive_float(func, "lr", lr)
     decay = non_negative_float(func, "weight_decay", weight_decay)
     mu = non_negative_float(func, "momentum", momentum)
+    if momentum_buffer is not None:
+        if mu == 0:
+            raise ValueError(f"{func}: momentum_buffer given but momentum is 0")
+        _state(func, "momentum_buffer", momentum_buffer, param)  # checked before any write
     if as_bool(func, "decoupled", decoupled):
         param *= 1 - lr * decay
         update = grad.copy()
@@ -115,6 +119,8 @@ def _pair(func: str, param: object, grad: object) -> tuple[np.ndarray, np.ndarra
 
 
 def _state(func: str, name: str, value: object, param: np.ndarray) -> np.ndarray:
-    if not isinstance(value, np.ndarray) or value.shape != param.shape:
-        raise ValueError(f"{func}: {name} must be a numpy array of param's shape {param.shape}")
+    if not isinstance(value, np.ndarray) or value.dtype.kind != "f":
+        raise TypeError(f"{func}: {name} must be a float numpy array (updated in place)")
+    if value.shape != param.shape:
+        raise ValueError(f"{func}: {name} must have param's shape {param.shape}, got {value.shape}")
     return value

@@ -104,7 +104,8 @@ def one_cycle_lr(
     """The one-cycle policy, as ``OneCycleLR(max_lr, total_steps, pct_start, div_factor=...,
     final_div_factor=...)`` with cosine annealing: up from ``max_lr / div_factor`` to
     ``max_lr`` until step ``pct_start * total_steps - 1``, then down to
-    ``max_lr / (div_factor * final_div_factor)`` at the last step."""
+    ``max_lr / (div_factor * final_div_factor)`` at the last step.  (When that peak step
+    is 0, torch divides by zero; here the run starts at ``max_lr``.)"""
     func = "one_cycle_lr"
     _step(step, total_steps, func)
     top = positive_float(func, "max_lr", max_lr)
