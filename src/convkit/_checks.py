@@ -92,6 +92,16 @@ def non_negative_float(func: str, name: str, value: object) -> float:
     return float(value)
 
 
+def fraction(func: str, name: str, value: object, *, ends: bool = True) -> float:
+    """``value`` as a float in [0, 1] (``ends=False``: strictly between 0 and 1), such as a
+    probability: TypeError for non-numbers (bools too), else ValueError."""
+    _check_real(func, name, value)
+    inside = 0 <= value <= 1 if ends else 0 < value < 1
+    if not inside:
+        raise ValueError(f"{func}: {name} must be between 0 and 1, got {value!r}")
+    return float(value)
+
+
 def as_bool(func: str, name: str, value: object) -> bool:
     """``value`` as a bool; TypeError for anything that is not a bool."""
     if not isinstance(value, bool | np.bool_):

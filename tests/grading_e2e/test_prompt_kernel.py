@@ -143,16 +143,3 @@ def test_a_real_kernel_runs_every_cell_with_all_its_output(
     assert nb.cells[3].outputs[0]["data"]["text/plain"] == "42"
     assert [cell.execution_count for cell in nb.cells] == [1, 2, 3, 4]
 
-
-def test_the_worker_configuration_uses_it(tmp_path: Path) -> None:
-    from traitlets.config.loader import PyFileConfigLoader
-
-    from convkit.course.jobs import WORKER_CONFIG
-
-    root = Path(__file__).resolve().parents[2]
-    (tmp_path / "nbgrader_config.py").write_text(
-        (root / "nbgrader_config.py").read_text() + WORKER_CONFIG
-    )
-    c = PyFileConfigLoader("nbgrader_config.py", str(tmp_path)).load_config()
-    assert c.Execute.kernel_manager_class == "convkit.course.prompt_kernel.PromptKernelManager"
-    assert PromptKernelManager().client_factory is PromptKernelClient

@@ -115,7 +115,7 @@ def test_output_is_counted_in_characters_and_a_flood_is_its_own_reason() -> None
     assert "output passed" in detail
 
 
-def test_a_worker_skips_saving_the_scores(tmp_path: Path) -> None:
+def test_a_worker_skips_saving_the_scores_and_uses_the_prompt_kernel(tmp_path: Path) -> None:
     # The worker's throw-away gradebook is never read: the grading side saves the
     # scores (record.save_grades), so the worker's configuration drops both savers.
     from traitlets.config.loader import PyFileConfigLoader
@@ -130,6 +130,11 @@ def test_a_worker_skips_saving_the_scores(tmp_path: Path) -> None:
     names = [str(p).rsplit(".", 1)[-1] for p in c.Autograde.autograde_preprocessors]
     assert "LimitedExecute" in names and "CheckCellMetadata" in names
     assert "SaveAutoGrades" not in names and "AssignLatePenalties" not in names
+    # ... and its kernel client waits for the kernel, not for a timer (prompt_kernel).
+    from convkit.course.prompt_kernel import PromptKernelClient, PromptKernelManager
+
+    assert c.Execute.kernel_manager_class == "convkit.course.prompt_kernel.PromptKernelManager"
+    assert PromptKernelManager().client_factory is PromptKernelClient
 
 
 def test_a_dask_scheduler_unpickles_jobs_without_importing_nbgrader() -> None:

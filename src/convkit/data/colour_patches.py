@@ -28,7 +28,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from convkit._checks import int_at_least
+from convkit._checks import fraction, int_at_least
 
 __all__ = ["CLASSES", "MIN_TILE_STD", "ColourPatches", "load_colour_patches", "photographs"]
 
@@ -100,9 +100,8 @@ def load_colour_patches(
     tile = int_at_least(func, "tile", tile, 8)
     short_side = int_at_least(func, "short_side", short_side, tile)
     seed = int_at_least(func, "seed", seed, 0)
-    for name, value in (("val_fraction", val_fraction), ("test_fraction", test_fraction)):
-        if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value < 1:
-            raise ValueError(f"{func}: {name} must be between 0 and 1, got {value!r}")
+    val_fraction = fraction(func, "val_fraction", val_fraction, ends=False)
+    test_fraction = fraction(func, "test_fraction", test_fraction, ends=False)
     if val_fraction + test_fraction >= 1:
         raise ValueError(f"{func}: val_fraction + test_fraction must be below 1")
     rng = np.random.default_rng(seed)

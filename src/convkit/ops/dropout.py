@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from convkit._checks import as_bool, as_float_array, as_generator, check_grad_out
+from convkit._checks import as_bool, as_float_array, as_generator, check_grad_out, fraction
 
 __all__ = ["dropout", "dropout_backward", "dropout_forward_cached"]
 
@@ -41,7 +41,7 @@ def dropout_forward_cached(
     """
     func = "dropout"
     x = as_float_array(func, "x", x)
-    p = _probability(func, p)
+    p = fraction(func, "p", p)
     if not as_bool(func, "training", training) or p == 0:
         return x, None
     if p == 1:
@@ -60,7 +60,7 @@ def dropout_backward(grad_out: object, mask: np.ndarray | None, p: float = 0.5) 
     """
     func = "dropout_backward"
     g = as_float_array(func, "grad_out", grad_out)
-    p = _probability(func, p)
+    p = fraction(func, "p", p)
     if mask is None:
         return g
     mask = np.asarray(mask)
@@ -72,10 +72,3 @@ def dropout_backward(grad_out: object, mask: np.ndarray | None, p: float = 0.5) 
         return np.zeros_like(g)
     return (g * mask / (1 - p)).astype(g.dtype, copy=False)
 
-
-def _probability(func: str, p: object) -> float:
-    if isinstance(p, bool) or not isinstance(p, int | float | np.floating | np.integer):
-        raise TypeError(f"{func}: p must be a number, got {p!r}")
-    if not 0 <= float(p) <= 1:
-        raise ValueError(f"{func}: p must be between 0 and 1, got {p}")
-    return float(p)

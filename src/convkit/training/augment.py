@@ -7,7 +7,7 @@ from numbers import Integral
 
 import numpy as np
 
-from convkit._checks import as_generator, int_at_least
+from convkit._checks import as_generator, fraction, int_at_least
 from convkit.ops.shift import shift2d
 from convkit.training.arguments import check_images
 
@@ -90,8 +90,7 @@ def horizontal_flip(x: np.ndarray, rng: np.random.Generator, p: float = 0.5) -> 
     func = "horizontal_flip"
     x = check_images(func, "x", x)
     rng = as_generator(func, "rng", rng)
-    if isinstance(p, bool) or not 0 <= float(p) <= 1:
-        raise ValueError(f"{func}: p must be between 0 and 1, got {p!r}")
+    p = fraction(func, "p", p)
     flip = rng.random(x.shape[0]) < p
     out = x.copy()
     out[flip] = x[flip, ..., ::-1]

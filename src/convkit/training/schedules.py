@@ -21,7 +21,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 
-from convkit._checks import int_at_least, non_negative_float, positive_float
+from convkit._checks import fraction, int_at_least, non_negative_float, positive_float
 
 __all__ = [
     "as_multiplier",
@@ -109,8 +109,7 @@ def one_cycle_lr(
     func = "one_cycle_lr"
     _step(step, total_steps, func)
     top = positive_float(func, "max_lr", max_lr)
-    if not 0 < pct_start < 1:
-        raise ValueError(f"{func}: pct_start must be between 0 and 1, got {pct_start!r}")
+    pct_start = fraction(func, "pct_start", pct_start, ends=False)
     start = top / positive_float(func, "div_factor", div_factor)
     end = start / positive_float(func, "final_div_factor", final_div_factor)
     peak = float(pct_start * total_steps) - 1
