@@ -366,3 +366,26 @@ def test_a_bounded_run_leaves_the_callers_garbage_collector_as_it_was(tmp_path: 
     )
     assert out.returncode == 0, out.stderr
     assert out.stdout.split() == ["0", "True", "True"]
+
+
+def test_the_grading_side_skips_the_iri_grammar_and_still_validates_notebooks() -> None:
+    """Importing the grading side does not compile rfc3987_syntax's grammar (1.5 s of
+    every run's start), and nbformat still rejects a broken notebook."""
+    probe = (
+        "import sys, nbformat\n"
+        "import convkit.course.autograde\n"
+        "assert 'jsonschema' in sys.modules\n"
+        "assert sys.modules.get('rfc3987_syntax') is None, 'the grammar was imported'\n"
+        "nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell('1')])\n"
+        "nbformat.validate(nb)\n"
+        "nb.cells[0]['cell_type'] = 'bogus'\n"
+        "try:\n"
+        "    nbformat.validate(nb)\n"
+        "except nbformat.ValidationError:\n"
+        "    print('rejected')\n"
+    )
+    # convkit.course first, as every grading entry point imports it before nbformat
+    probe = "import convkit.course\n" + probe
+    run = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.strip() == "rejected"
