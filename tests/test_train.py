@@ -109,6 +109,12 @@ def test_fit_progress_bar_goes_to_stderr(small: Digits, capsys: pytest.CaptureFi
         ({"augment_shift": 28}, ValueError, "augment_shift"),
         ({"threads": 0}, ValueError, "threads"),
         ({"time_budget": -1.0}, ValueError, "time_budget"),
+        ({"optimizer": "rmsprop"}, ValueError, "optimizer must be one of"),
+        ({"weight_decay": -0.1}, ValueError, "weight_decay"),
+        ({"momentum": 1.0}, ValueError, "momentum must be less than 1"),
+        ({"momentum": -0.5}, ValueError, "momentum"),
+        ({"schedule": 0.1}, TypeError, "schedule must be a function"),
+        ({"augment": "flip"}, TypeError, "augment must be a function"),
     ],
 )
 def test_fit_rejects_bad_arguments(
@@ -130,6 +136,85 @@ def test_fit_rejects_bad_data(small: Digits) -> None:
         fit(net, small._replace(y_train=small.y_train.astype(float)), progress=False)
     with pytest.raises(TypeError, match=r"nn\.Module"):
         fit("model", small, progress=False)  # type: ignore[arg-type]
+
+
+def _one_full_batch_step(small: Digits, optimizer: str, **kwargs) -> list[torch.Tensor]:
+    """The weights after fit's single step on the whole training set."""
+    seed_everything(0)
+    model = tiny_net()
+    fit(model, small, epochs=1, batch_size=len(small.x_train), lr=0.05, optimizer=optimizer,
+        progress=False, threads=1, **kwargs)  # fmt: skip
+    return [p.detach().clone() for p in model.parameters()]
+
+
+@pytest.mark.parametrize(
+    ("name", "make"),
+    [
+        ("sgd", lambda p: torch.optim.SGD(p, lr=0.05, momentum=0.9, weight_decay=0.01)),
+        ("adam", lambda p: torch.optim.Adam(p, lr=0.05, weight_decay=0.01)),
+        ("adamw", lambda p: torch.optim.AdamW(p, lr=0.05, weight_decay=0.01)),
+    ],
+)
+def test_fit_takes_the_named_optimizers_step(small: Digits, name: str, make) -> None:
+    seed_everything(0)
+    model = tiny_net()
+    opt = make(list(model.parameters()))
+    x, y = torch.from_numpy(small.x_train), torch.from_numpy(small.y_train)
+    nn.functional.cross_entropy(model(x), y).backward()
+    opt.step()
+    kwargs = {"weight_decay": 0.01, **({"momentum": 0.9} if name == "sgd" else {})}
+    fitted = _one_full_batch_step(small, name, **kwargs)
+    for want, got in zip(model.parameters(), fitted, strict=True):
+        torch.testing.assert_close(got, want.detach(), rtol=1e-4, atol=1e-5)
+    other = "adam" if name != "adam" else "sgd"
+    others = _one_full_batch_step(small, other)
+    assert not all(torch.allclose(a, b) for a, b in zip(fitted, others, strict=True))
+
+
+def test_fit_follows_the_schedule_step_by_step(small: Digits) -> None:
+    calls: list[tuple[int, int, float]] = []
+
+    def recorded(step: int, total_steps: int, base_lr: float) -> float:
+        calls.append((step, total_steps, base_lr))
+        return base_lr * 0.5**step
+
+    run(small, epochs=2, batch_size=100, lr=0.01, schedule=recorded)  # 3 steps an epoch
+    used = sorted({step for step, _, _ in calls})
+    assert used == list(range(6)) and {(t, b) for _, t, b in calls} == {(6, 0.01)}
+
+    # a schedule of zeros leaves the weights where they started
+    seed_everything(0)
+    start = [p.detach().clone() for p in tiny_net().parameters()]
+    model, _ = run(small, epochs=1, schedule=lambda step, total, lr: 0.0)
+    for before, after in zip(start, model.parameters(), strict=True):
+        assert torch.equal(before, after.detach())
+
+
+def test_fit_augments_every_epoch_with_the_runs_generator(small: Digits) -> None:
+    seen: list[tuple[tuple[int, ...], float]] = []
+
+    def crop(images: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        seen.append((images.shape, float(rng.random())))
+        return images[:, :, 2:-2, 2:-2]  # 24 x 24: a model with global pooling takes it
+
+    def pooled_net() -> nn.Sequential:
+        return nn.Sequential(nn.Conv2d(1, 4, 3), nn.ReLU(), nn.AdaptiveAvgPool2d(1),
+                             nn.Flatten(), nn.Linear(4, 10))  # fmt: skip
+
+    for _ in range(2):
+        seed_everything(3)
+        fit(pooled_net(), small, epochs=2, augment=crop, seed=3, progress=False, threads=1)
+    assert [shape for shape, _ in seen] == [(256, 1, 28, 28)] * 4
+    assert seen[0][1] != seen[1][1] and seen[:2] == seen[2:]  # fresh draws, same seed
+
+    def drops_one(images: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        return images[1:]
+
+    with pytest.raises(ValueError, match=r"augment must return .*N=256"):
+        fit(pooled_net(), small, epochs=1, augment=drops_one, progress=False)
+    with pytest.raises(TypeError, match="augment must return floats"):
+        fit(pooled_net(), small, epochs=1, progress=False,
+            augment=lambda images, rng: images.astype(np.int64))  # fmt: skip
 
 
 def test_fit_reports_a_diverged_loss(small: Digits) -> None:

@@ -6,6 +6,7 @@ Every message starts with the name of the public function that was called
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import NamedTuple
 
 import numpy as np
@@ -14,7 +15,14 @@ from convkit._checks import int_at_least, positive_float
 from convkit._env import default_threads
 from convkit.data import Digits
 
-__all__ = ["FitArguments", "check_digits", "check_fit_arguments", "check_images", "check_labels"]
+__all__ = [
+    "Augment",
+    "FitArguments",
+    "check_digits",
+    "check_fit_arguments",
+    "check_images",
+    "check_labels",
+]
 
 
 def check_images(func: str, name: str, x: object) -> np.ndarray:
@@ -72,6 +80,10 @@ def check_digits(func: str, data: object) -> Digits:
     return Digits(x_train, y_train, x_test, y_test)
 
 
+#: A per-epoch augmentation: (x (N, C, H, W), numpy generator) -> a new (N, C, H', W') array.
+Augment = Callable[[np.ndarray, np.random.Generator], np.ndarray]
+
+
 class FitArguments(NamedTuple):
     """The checked arguments of one training run (see :func:`check_fit_arguments`)."""
 
@@ -84,6 +96,7 @@ class FitArguments(NamedTuple):
     seed: int
     threads: int
     time_budget: float | None
+    augment: Augment | None = None
 
 
 def check_fit_arguments(
@@ -97,12 +110,14 @@ def check_fit_arguments(
     seed: object,
     threads: object,
     time_budget: object,
+    augment: object = None,
 ) -> FitArguments:
     """Check the arguments every trainer shares; ``threads=None`` becomes :func:`default_threads`.
 
     data: x_train (N, C, H, W), y_train (N,), x_test (M, C, H, W), y_test (M,).
     ``epochs``, ``batch_size``, ``threads`` >= 1; ``lr`` > 0; ``seed`` >= 0;
-    ``0 <= augment_shift < min(H, W)``; ``time_budget`` None or > 0.
+    ``0 <= augment_shift < min(H, W)``; ``time_budget`` None or > 0; ``augment`` None
+    or a callable (an :data:`Augment`).
     TypeError / ValueError, each naming ``func``.
     """
     digits = check_digits(func, data)
@@ -118,6 +133,12 @@ def check_fit_arguments(
         raise ValueError(
             f"{func}: augment_shift must be smaller than the image size, got {augment_shift}"
         )
+    if augment is not None and not callable(augment):
+        raise TypeError(
+            f"{func}: augment must be a function (images, rng) -> images, "
+            f"got {type(augment).__name__}"
+        )
     return FitArguments(
-        func, digits, epochs, batch_size, lr, augment_shift, seed, threads, time_budget
-    )
+        func, digits, epochs, batch_size, lr, augment_shift, seed, threads, time_budget,
+        augment,  # type: ignore[arg-type]
+    )  # fmt: skip

@@ -41,7 +41,9 @@ def run_epochs(
 
     - with ``args.augment_shift > 0``, a newly shifted copy of the images
       (:func:`convkit.training.augment.shift_images`, numpy generator seeded with
-      ``args.seed``);
+      ``args.seed``); then, with ``args.augment``, ``args.augment(images, rng)`` with the
+      same generator (it must return N float images; their height and width may differ
+      from the originals, as with a random crop);
     - a fresh random order, ``torch.randperm`` from a torch generator seeded with
       ``args.seed``, cut into batches of ``args.batch_size`` (the last may be smaller);
     - ``step(x_batch, y_batch)`` per batch: it trains and returns the batch's summed
@@ -66,6 +68,8 @@ def run_epochs(
             start = time.perf_counter()
             shift = args.augment_shift
             images = shift_images(x_train, shift, rng) if shift else x_train
+            if args.augment is not None:
+                images = _augmented(args, images, rng)
             order = torch.randperm(n, generator=order_gen).numpy()
             total_loss, correct = 0.0, 0
             for first in range(0, n, args.batch_size):
@@ -91,3 +95,17 @@ def run_epochs(
     finally:
         bar.close()
     return history
+
+
+def _augmented(args: FitArguments, images: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """``args.augment(images, rng)``, checked: (N, C, H, W) -> (N, C, H', W') in images' dtype."""
+    out = args.augment(images, rng)  # type: ignore[misc]
+    arr = np.asarray(out)
+    if arr.ndim != 4 or len(arr) != len(images) or arr.shape[1] != images.shape[1]:
+        raise ValueError(
+            f"{args.func}: augment must return (N, C, H, W) images with N={len(images)} and "
+            f"C={images.shape[1]}, got shape {arr.shape}"
+        )
+    if not np.issubdtype(arr.dtype, np.floating):
+        raise TypeError(f"{args.func}: augment must return floats, got dtype {arr.dtype}")
+    return np.ascontiguousarray(arr, dtype=images.dtype)

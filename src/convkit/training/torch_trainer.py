@@ -1,7 +1,8 @@
 """Training a torch classifier on :class:`convkit.data.Digits`, reproducibly, on the CPU.
 
 - :func:`seed_everything` seeds Python, numpy and torch.
-- :func:`fit` trains with Adam and cross-entropy, records a
+- :func:`fit` trains with cross-entropy and Adam (or AdamW, or SGD with momentum; weight
+  decay, a learning-rate schedule and a per-epoch augmentation optional), records a
   :class:`convkit.training.history.History` (loss, train/held-out accuracy, cumulative
   training seconds per epoch) and shows a progress bar.
 - :func:`evaluate` (accuracy) and :func:`predict` (labels) run a model in eval
@@ -20,20 +21,26 @@ Jupyter (the built book shows its final state), a text bar in a terminal.
 
 from __future__ import annotations
 
+import math
 import random
+from collections.abc import Callable
 
 import numpy as np
 import torch
 from torch import nn
 
-from convkit._checks import int_at_least
+from convkit._checks import fraction, int_at_least, non_negative_float
 from convkit.data import Digits
 from convkit.nn.torch_state import eval_mode, torch_threads
 from convkit.training.arguments import check_fit_arguments, check_images, check_labels
 from convkit.training.history import History
 from convkit.training.loop import run_epochs
+from convkit.training.schedules import as_multiplier
 
-__all__ = ["RECIPES", "evaluate", "fit", "predict", "seed_everything"]
+__all__ = ["OPTIMIZERS", "RECIPES", "evaluate", "fit", "predict", "seed_everything"]
+
+#: The optimizers :func:`fit` knows, by name.
+OPTIMIZERS = ("adam", "adamw", "sgd")
 
 #: ``fit`` keyword arguments for ``digit_cnn()`` (built right after ``seed_everything(0)``).
 #: The settings are checked on a validation split, never on the test set:
@@ -128,8 +135,13 @@ def fit(
     threads: int | None = None,
     progress: bool = True,
     time_budget: float | None = None,
+    optimizer: str = "adam",
+    weight_decay: float = 0.0,
+    momentum: float = 0.9,
+    schedule: Callable[[int, int, float], float] | None = None,
+    augment: Callable[[np.ndarray, np.random.Generator], np.ndarray] | None = None,
 ) -> History:
-    """Train ``model`` in place with Adam and cross-entropy; return its per-epoch history.
+    """Train ``model`` in place with cross-entropy (Adam by default); return its per-epoch history.
 
     data: x_train (N, C, H, W), y_train (N,), x_test (M, C, H, W), y_test (M,) -> History.
 
@@ -158,6 +170,18 @@ def fit(
     time_budget: training seconds after which to stop; checked at the end of each
     epoch, so the epoch that crosses the budget is completed and recorded (None: run
     all ``epochs``).
+    optimizer: ``"adam"`` (``torch.optim.Adam``), ``"adamw"`` (``torch.optim.AdamW``,
+    weight decay decoupled from the gradient) or ``"sgd"`` (``torch.optim.SGD`` with
+    ``momentum``, in [0, 1)).
+    weight_decay: the optimizer's ``weight_decay`` (>= 0; Adam and SGD add it to the
+    gradient as an L2 penalty, AdamW shrinks the weights directly).
+    schedule: a learning-rate schedule from :mod:`convkit.training.schedules` (or any
+    ``(step, total_steps, lr) -> learning rate``, options bound with
+    ``functools.partial``), applied once per optimizer step over the planned
+    ``epochs * ceil(N / batch_size)`` steps; None: ``lr`` throughout.
+    augment: ``(images, rng) -> images``, e.g. a random crop and flip from
+    :mod:`convkit.training.augment`, applied to the whole training set once per epoch
+    (after the shifts) with the run's seeded numpy generator.
 
     The :class:`convkit.training.history.History` holds per epoch the mean training
     loss, the training accuracy (on the batches as they were trained, i.e. of the
@@ -169,22 +193,43 @@ def fit(
     _check_model("fit", model)
     args = check_fit_arguments(
         "fit", data, epochs=epochs, batch_size=batch_size, lr=lr, augment_shift=augment_shift,
-        seed=seed, threads=threads, time_budget=time_budget,
+        seed=seed, threads=threads, time_budget=time_budget, augment=augment,
     )  # fmt: skip
     if not any(p.requires_grad for p in model.parameters()):
         raise ValueError("fit: the model has no trainable parameters")
+    if optimizer not in OPTIMIZERS:
+        raise ValueError(f"fit: optimizer must be one of {OPTIMIZERS}, got {optimizer!r}")
+    weight_decay = non_negative_float("fit", "weight_decay", weight_decay)
+    momentum = fraction("fit", "momentum", momentum)
+    if momentum == 1:
+        raise ValueError("fit: momentum must be less than 1")
+    if schedule is not None and not callable(schedule):
+        raise TypeError(f"fit: schedule must be a function, got {type(schedule).__name__}")
 
     torch.manual_seed(args.seed)
-    optimizer = torch.optim.Adam(model.parameters(), lr=args.lr)
+    params = [p for p in model.parameters() if p.requires_grad]
+    if optimizer == "sgd":
+        opt: torch.optim.Optimizer = torch.optim.SGD(
+            params, lr=args.lr, momentum=momentum, weight_decay=weight_decay
+        )
+    else:
+        kind = torch.optim.AdamW if optimizer == "adamw" else torch.optim.Adam
+        opt = kind(params, lr=args.lr, weight_decay=weight_decay)
+    scheduler = None
+    if schedule is not None:
+        steps = args.epochs * math.ceil(len(args.data.x_train) / args.batch_size)
+        scheduler = torch.optim.lr_scheduler.LambdaLR(opt, as_multiplier(schedule, steps, args.lr))
     loss_fn = nn.CrossEntropyLoss(reduction="sum")
 
     def train_step(x_batch: np.ndarray, y_batch: np.ndarray) -> tuple[float, int]:
         xb, yb = torch.from_numpy(x_batch), torch.from_numpy(y_batch)
         logits = model(xb)
         loss = loss_fn(logits, yb)
-        optimizer.zero_grad(set_to_none=True)
+        opt.zero_grad(set_to_none=True)
         (loss / len(yb)).backward()
-        optimizer.step()
+        opt.step()
+        if scheduler is not None:
+            scheduler.step()
         return float(loss.detach()), int((logits.detach().argmax(dim=1) == yb).sum())
 
     def test_accuracy() -> float:
