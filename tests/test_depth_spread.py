@@ -9,8 +9,10 @@ import pytest
 
 from convkit.lessons.depth_spread import (
     INIT_GAINS,
+    Spread,
     deep_stack,
     layer_histograms,
+    log_magnitude_histograms,
     spread_through_depth,
 )
 
@@ -61,3 +63,34 @@ def test_the_same_seed_gives_the_same_spread_and_histograms_sum_to_one():
     np.testing.assert_allclose(hist.sum(axis=1), 1.0)
     with pytest.raises(ValueError, match="keep"):
         layer_histograms(spread_through_depth(2), np.linspace(0, 1, 3))
+
+
+def test_log_magnitude_histograms_count_powers_of_ten_and_zeros_apart():
+    values = np.array([[0.0, 0.0, 0.02, 0.5, 3.0, -40.0, 1e-9, 1e9]], dtype=np.float32)
+    zeros, fractions = log_magnitude_histograms(Spread(None, None, values), [-2, -1, 0, 1])
+    np.testing.assert_allclose(zeros, [2 / 8])
+    # 0.02 and 1e-9 (clipped) in 0.01..0.1; 0.5 in 0.1..1; 3, |-40| and 1e9 (clipped) in 1..10
+    np.testing.assert_allclose(fractions, [[2 / 8, 1 / 8, 3 / 8]])
+
+
+def test_log_magnitude_histograms_of_a_spread_sum_to_one_with_the_zeros():
+    spread = spread_through_depth(6, 0.5, False, width=8, batch=2, size=8, keep=10**6)
+    edges = np.arange(-8, 2.01, 0.5)
+    zeros, fractions = log_magnitude_histograms(spread, edges)
+    assert zeros.shape == (6,) and fractions.shape == (6, 20)
+    np.testing.assert_allclose(zeros + fractions.sum(axis=1), 1.0)
+    np.testing.assert_allclose(zeros, (spread.activations == 0).mean(axis=1))
+    assert 0.3 < zeros.min() and zeros.max() < 0.7  # a ReLU zeroes about half its inputs
+    # gain 0.5 shrinks the std about 2x per block: the histogram's mean power of ten falls
+    centres = (edges[:-1] + edges[1:]) / 2
+    mean_power = (fractions @ centres) / fractions.sum(axis=1)
+    assert np.all(np.diff(mean_power) < 0)
+
+
+@pytest.mark.parametrize("edges", [[0.0], [1.0, 0.0], [0.0, np.inf], [[0.0, 1.0]]])
+def test_log_magnitude_histograms_refuse_bad_edges(edges):
+    spread = Spread(None, None, np.ones((1, 3), dtype=np.float32))
+    with pytest.raises(ValueError, match=r"^log_magnitude_histograms: edges"):
+        log_magnitude_histograms(spread, edges)
+    with pytest.raises(ValueError, match="keep"):
+        log_magnitude_histograms(spread_through_depth(2), [0.0, 1.0])

@@ -14,8 +14,9 @@ Their standard deviations per block show what the chapter derives:
 - batch norm rescales every block's pre-activations to unit variance, so the
   spread no longer depends on the weights' scale.
 
-:func:`layer_histograms` keeps, per block, a histogram of the activations, for
-the simulation.
+:func:`layer_histograms` keeps, per block, a histogram of the activations;
+:func:`log_magnitude_histograms` one of their powers of ten (for the simulation,
+whose activations range over many of them).
 """
 
 from __future__ import annotations
@@ -31,7 +32,14 @@ from convkit._checks import as_bool, int_at_least, positive_float
 from convkit.nn.torch_state import torch_threads
 from convkit.shapes.init_scale import kaiming_std
 
-__all__ = ["INIT_GAINS", "Spread", "deep_stack", "layer_histograms", "spread_through_depth"]
+__all__ = [
+    "INIT_GAINS",
+    "Spread",
+    "deep_stack",
+    "layer_histograms",
+    "log_magnitude_histograms",
+    "spread_through_depth",
+]
 
 #: Named initialisations as multiples of Kaiming's std (for equal fan-in and fan-out,
 #: Xavier's std is Kaiming's divided by sqrt(2)).
@@ -124,9 +132,7 @@ def spread_through_depth(
     return Spread(activation_std, gradient_std, kept)
 
 
-def layer_histograms(
-    spread: Spread, bins: np.ndarray
-) -> np.ndarray:
+def layer_histograms(spread: Spread, bins: np.ndarray) -> np.ndarray:
     """Per block, the fraction of its kept activations in each bin of ``bins`` (edges).
 
     spread.activations: (depth, values) -> (depth, len(bins) - 1); values outside the
@@ -138,3 +144,35 @@ def layer_histograms(
     clipped = np.clip(spread.activations, edges[0], edges[-1])
     counts = np.stack([np.histogram(row, edges)[0] for row in clipped])
     return counts / spread.activations.shape[1]
+
+
+def log_magnitude_histograms(spread: Spread, edges: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per block, the fraction of its kept activations that are exactly 0, and the fraction
+    whose log10 magnitude falls in each bin of ``edges``.
+
+    spread.activations: (depth, values); edges: (bins + 1,) increasing, in log10 units
+    (``[-2, -1, 0]``: the bins 0.01..0.1 and 0.1..1) -> (zeros (depth,), fractions
+    (depth, bins)), both fractions of all the block's values, so ``zeros +
+    fractions.sum(axis=1) == 1``.  Non-zero values outside the edges count in the first
+    or last bin.  Fixed log bins serve activations that shrink or grow by orders of
+    magnitude through a stack; exact zeros (half of a ReLU's outputs) have no logarithm.
+    """
+    func = "log_magnitude_histograms"
+    if spread.activations is None:
+        raise ValueError(f"{func}: the spread kept no activations (use keep > 0)")
+    bins = np.asarray(edges, dtype=np.float64)
+    if bins.ndim != 1 or bins.size < 2 or not np.all(np.isfinite(bins)):
+        raise ValueError(f"{func}: edges must be at least 2 finite numbers, got {edges!r}")
+    if np.any(np.diff(bins) <= 0):
+        raise ValueError(f"{func}: edges must increase, got {edges!r}")
+    # each block's magnitudes in ascending order: a bin's count is then the difference of
+    # two positions, found by bisection (faster than placing every value in its bin)
+    magnitude = np.sort(np.abs(spread.activations), axis=1).astype(np.float64)
+    total = magnitude.shape[1]
+    powers = 10.0**bins
+    zeros = np.array([np.searchsorted(row, 0.0, side="right") for row in magnitude])
+    below = np.stack([np.searchsorted(row, powers, side="left") for row in magnitude])
+    counts = np.diff(below, axis=1)  # bin k: 10**edges[k] <= |value| < 10**edges[k + 1]
+    counts[:, 0] += below[:, 0] - zeros  # non-zero values below the first edge
+    counts[:, -1] += total - below[:, -1]  # the last edge itself and values above it
+    return zeros / total, counts / total

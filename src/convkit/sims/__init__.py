@@ -12,10 +12,13 @@ anywidget widgets: live in JupyterLab, embedded (state and ES module) in the sta
 - ``ConvExplorerSim`` (ch07): kernel, stride and padding at once; products, sum, output.
 - ``SkipConnectionSim`` (ch08): a deep stack with the shortcut on or off, gradient per block.
 - ``PatchGridSim`` (ch09): an image cut into patches for a chosen patch size.
+- ``DepthSpreadSim`` (ch10): a deep plain stack's activations block by block (histograms of
+  their powers of ten, activation and gradient std) for a depth, an initialisation scale and
+  batch norm on or off; every setting precomputed by convkit and embedded.
 
 Adding a simulation: write ``<name>.js`` here (an ES module exporting
 ``default { render }``; it may use the helpers of ``_common.js`` -- ``h``, ``fmt``,
-``stepper``, ``setTrait``, ``typesetMath`` -- and the classes of ``sims.css``), and a
+``fmtSize``, ``stepper``, ``setTrait``, ``typesetMath`` -- and the classes of ``sims.css``), and a
 ``SimWidget`` subclass with ``_sim_name = "<name>"`` and its state as synced
 traitlets.  The module computes what it shows in JavaScript, so mark every number a
 test should compare with convkit with ``data-value`` (and a ``data-role``), put
@@ -27,6 +30,7 @@ must use in the static book: it only shows a frozen snapshot there.
 from convkit.sims._base import SimWidget
 from convkit.sims.architecture import ArchitectureSim
 from convkit.sims.connectivity import ConnectivitySim
+from convkit.sims.depth_spread import DepthSpreadSim
 from convkit.sims.explorer import ConvExplorerSim
 from convkit.sims.kernel_playground import KernelPlayground
 from convkit.sims.output_size import OutputSizeCalculator
@@ -40,6 +44,7 @@ __all__ = [
     "ArchitectureSim",
     "ConnectivitySim",
     "ConvExplorerSim",
+    "DepthSpreadSim",
     "KernelPlayground",
     "OutputSizeCalculator",
     "PatchGridSim",

@@ -34,6 +34,21 @@ function fmtFactor(value) {
   return value < 0 ? `(${fmt(value)})` : fmt(value);
 }
 
+/** An integer as superscript digits: -4 -> "⁻⁴" (for powers of ten). */
+function superscript(n) {
+  const sup = { "-": "\u207B", 0: "\u2070", 1: "\u00B9", 2: "\u00B2", 3: "\u00B3", 4: "\u2074",
+    5: "\u2075", 6: "\u2076", 7: "\u2077", 8: "\u2078", 9: "\u2079" };
+  return [...String(n)].map((c) => sup[c]).join("");
+}
+
+/** A size as a reader wants to see it: 0, 0.0123, 45.6, 1.2e-7, 3.4e+9 (as 1.2×10⁻⁷, ...). */
+function fmtSize(v) {
+  if (v === 0) return "0";
+  if (v >= 1e-3 && v < 1e5) return fmt(Number(v.toPrecision(3)));
+  const [mant, exp] = v.toExponential(1).split("e");
+  return `${mant}\u00D710` + superscript(Number(exp));
+}
+
 /** The dot product of two equal-length arrays, summed left to right (like the loops in convkit). */
 function dot(a, b) {
   let total = 0;

@@ -23,16 +23,6 @@ function profile(depth, gain, shortcut, view) {
   return values;
 }
 
-/** A size as a reader wants to see it: 0, 0.0123, 45.6, 1.2e-7, 3.4e+9. */
-function fmtSize(v) {
-  if (v === 0) return "0";
-  if (v >= 1e-3 && v < 1e5) return fmt(Number(v.toPrecision(3)));
-  const [mant, exp] = v.toExponential(1).split("e");
-  const sup = { "-": "\u207B", 0: "\u2070", 1: "\u00B9", 2: "\u00B2", 3: "\u00B3", 4: "\u2074",
-    5: "\u2075", 6: "\u2076", 7: "\u2077", 8: "\u2078", 9: "\u2079" };
-  return `${mant}\u00D710` + [...String(Number(exp))].map((c) => sup[c]).join("");
-}
-
 function render({ model, el }) {
   const clamp = (v, lo, hi) => Math.min(Math.max(v, lo), hi);
   let depth = clamp(Math.round(model.get("depth")), ...LIMITS.depth);
