@@ -174,6 +174,153 @@ def np_linear_params(in_features, out_features, bias=True):
     return out_features * in_features + (out_features if bias else 0)
 
 
+# -- ch10: normalisation and initialisation (numpy students, output only) -------------
+def np_batch_norm(x, running_mean, running_var, weight=None, bias=None, training=False,
+                  momentum=0.1, eps=1e-5, *, mistake=None):
+    """batch_norm's output (the running statistics are left alone); ``mistake`` makes one
+    known mistake where it applies to the case."""
+    axes = (0, *range(2, x.ndim))
+    line = (1, -1) + (1,) * (x.ndim - 2)
+    if mistake == "running" and running_mean is None:
+        mistake = None
+    if mistake in ("swap", "no_affine") and (weight is None or bias is None):
+        mistake = None
+    batch = not training if mistake == ("running" if training else "batch") else training
+    if batch:
+        over = {"per_sample": tuple(range(1, x.ndim)), "batch_only": (0,)}.get(mistake, axes)
+        mean = x.mean(axis=over, keepdims=True)
+        var = x.var(axis=over, keepdims=True, ddof=1 if mistake == "unbiased" else 0)
+    else:
+        mean, var = running_mean.reshape(line), running_var.reshape(line)
+    std = np.sqrt(var) + eps if mistake == "std_eps" else np.sqrt(var + eps)
+    out = (x - mean) / std
+    if mistake == "swap":
+        weight, bias = bias, weight
+    if weight is not None and mistake not in ("no_affine", "no_weight"):
+        out = out * weight.reshape(line)
+    if bias is not None and mistake not in ("no_affine", "no_bias"):
+        out = out + bias.reshape(line)
+    return out
+
+
+def batch_norm_with(mistake):
+    def student(x, running_mean, running_var, weight=None, bias=None, training=False,
+                momentum=0.1, eps=1e-5):
+        return np_batch_norm(x, running_mean, running_var, weight, bias, training, momentum,
+                             eps, mistake=mistake)
+
+    return student
+
+
+def np_batch_norm_backward(grad_out, x, running_mean, running_var, weight=None,
+                           training=False, eps=1e-5, *, mistake=None):
+    axes = (0, *range(2, x.ndim))
+    line = (1, -1) + (1,) * (x.ndim - 2)
+    batch = training or mistake == "training_in_eval"
+    mean, var = (x.mean(axis=axes), x.var(axis=axes)) if batch else (running_mean, running_var)
+    inv = 1.0 / np.sqrt(var + eps)
+    xhat = (x - mean.reshape(line)) * inv.reshape(line)
+    gamma = np.ones(x.shape[1]) if weight is None else weight
+    grad_bias, grad_weight = grad_out.sum(axis=axes), (grad_out * xhat).sum(axis=axes)
+    scale = (inv if mistake == "no_gamma" else gamma * inv).reshape(line)
+    m = x.size // x.shape[1]
+    grad_x = scale * grad_out
+    if batch and mistake != "constant_stats":
+        if mistake != "no_mean_term":
+            grad_x = grad_x - scale * (grad_bias / m).reshape(line)
+        if mistake != "no_variance_term":
+            grad_x = grad_x - scale * xhat * (grad_weight / m).reshape(line)
+    if mistake == "weight_from_x":
+        grad_weight = (grad_out * x).sum(axis=axes)
+    elif mistake == "first_sample":
+        inner = tuple(range(1, x.ndim - 1))
+        grad_weight = (grad_out[0] * xhat[0]).sum(axis=inner)
+        grad_bias = grad_out[0].sum(axis=inner)
+    elif mistake == "averaged":
+        grad_weight, grad_bias = grad_weight / m, grad_bias / m
+    elif mistake == "bias_batch_only" and x.ndim > 2:
+        grad_bias = grad_out.sum(axis=0)
+    elif mistake == "with_gamma" and weight is not None:
+        grad_weight, grad_bias = grad_weight * gamma, grad_bias * gamma
+    return grad_x, grad_weight, grad_bias
+
+
+def batch_norm_backward_with(mistake):
+    def student(grad_out, x, running_mean, running_var, weight=None, training=False, eps=1e-5):
+        return np_batch_norm_backward(grad_out, x, running_mean, running_var, weight, training,
+                                      eps, mistake=mistake)
+
+    return student
+
+
+def np_group_norm(x, num_groups, weight=None, bias=None, eps=1e-5, *, mistake=None):
+    n, c = x.shape[:2]
+    if mistake == "no_affine" and (weight is None or bias is None):
+        mistake = None
+    groups = {"instance": c, "layer": 1}.get(mistake, num_groups)
+    order = np.arange(c)
+    if mistake == "interleaved":  # group g: channels g, g + G, g + 2G, ...
+        order = order.reshape(c // groups, groups).T.reshape(-1)
+    rows = x[:, order].reshape(n, groups, -1)
+    over = (0, 2) if mistake == "across_batch" else (2,)
+    mean = rows.mean(axis=over, keepdims=True)
+    var = rows.var(axis=over, keepdims=True, ddof=1 if mistake == "unbiased" else 0)
+    std = np.sqrt(var) + eps if mistake == "std_eps" else np.sqrt(var + eps)
+    out = np.empty_like(x)
+    out[:, order] = ((rows - mean) / std).reshape(x.shape)
+    line = (1, c) + (1,) * (x.ndim - 2)
+    if weight is not None and mistake not in ("no_affine", "no_weight"):
+        out = out * weight.reshape(line)
+    if bias is not None and mistake not in ("no_affine", "no_bias"):
+        out = out + bias.reshape(line)
+    return out
+
+
+def group_norm_with(mistake):
+    def student(x, num_groups, weight=None, bias=None, eps=1e-5):
+        return np_group_norm(x, num_groups, weight, bias, eps, mistake=mistake)
+
+    return student
+
+
+def np_kaiming_std(shape, a=0, mode="fan_in", nonlinearity="leaky_relu", *, mistake=None):
+    kernel = 1 if mistake == "no_kernel" else int(np.prod(shape[2:]))
+    if mistake == "other_mode":
+        mode = "fan_out" if mode == "fan_in" else "fan_in"
+    fan = (shape[1] if mode == "fan_in" else shape[0]) * kernel
+    if nonlinearity == "leaky_relu" and mistake == "relu_gain":
+        a = 0
+    if nonlinearity == "leaky_relu" and mistake == "default_slope" and a == 0:
+        a = 0.01
+    gains = {"relu": np.sqrt(2.0), "leaky_relu": np.sqrt(2.0 / (1 + a**2)), "tanh": 5 / 3,
+             "selu": 0.75}
+    gain = 1.0 if mistake == "no_gain" else float(gains.get(nonlinearity, 1.0))
+    std = gain / np.sqrt(fan)
+    if mistake == "variance":
+        return float(std**2)
+    if mistake == "no_sqrt":
+        return gain / fan
+    if mistake == "uniform":
+        return float(std * np.sqrt(3.0))
+    if mistake == "xavier":
+        size = int(np.prod(shape[2:]))
+        return float(gain * np.sqrt(2.0 / ((shape[0] + shape[1]) * size)))
+    return float(std)
+
+
+def kaiming_with(mistake):
+    def student(shape, a=0, mode="fan_in", nonlinearity="leaky_relu"):
+        return np_kaiming_std(shape, a, mode, nonlinearity, mistake=mistake)
+
+    return student
+
+
+def small_fans(rng):
+    """kaiming_std cases with small fans (a std near 1: small relative slips show)."""
+    (shape,), kwargs = random_cases("kaiming_std", n=1, seed=int(rng.integers(2**31)))[0]
+    return (tuple(int(rng.integers(1, 5)) for _ in shape),), kwargs
+
+
 # -- extra case kinds (settings random_cases's kinds do not vary) -----------------------
 def conv2d_dilated(rng):
     n, c, o = (int(v) for v in rng.integers(1, 3, size=3))
@@ -230,6 +377,10 @@ CASES = {
     "global_avg_pool2d": random_cases("global_avg_pool2d", n=20, seed=36),
     "conv2d_params": random_cases("conv2d_params", n=20, seed=37),
     "linear_params": random_cases("linear_params", n=20, seed=38),
+    "batch_norm": random_cases("batch_norm", n=30, seed=40),
+    "batch_norm_backward": random_cases("batch_norm_backward", n=20, seed=41),
+    "group_norm": random_cases("group_norm", n=30, seed=42),
+    "kaiming_std": random_cases(small_fans, n=40, seed=43),
 }
 
 CORRECT = [
@@ -252,6 +403,10 @@ CORRECT = [
     (np_global_avg_pool2d, convkit.global_avg_pool2d, "global_avg_pool2d"),
     (np_conv2d_params, convkit.conv2d_params, "conv2d_params"),
     (np_linear_params, convkit.linear_params, "linear_params"),
+    (np_batch_norm, convkit.batch_norm, "batch_norm"),
+    (np_batch_norm_backward, convkit.batch_norm_backward, "batch_norm_backward"),
+    (np_group_norm, convkit.group_norm, "group_norm"),
+    (np_kaiming_std, convkit.kaiming_std, "kaiming_std"),
 ]
 
 
@@ -451,6 +606,8 @@ def gap_kept(x):
 C2, C1, CORR, CONV = convkit.conv2d, convkit.conv1d, convkit.correlate2d, convkit.convolve2d
 MAXP, AVGP, MAXB = convkit.max_pool2d, convkit.avg_pool2d, convkit.max_pool2d_backward
 CB, PAD, OUT, I2C = convkit.conv2d_backward, convkit.pad2d, convkit.output_size, convkit.im2col
+BN, BNB = convkit.batch_norm, convkit.batch_norm_backward
+GN, KS = convkit.group_norm, convkit.kaiming_std
 
 
 def flip2(a):
@@ -714,6 +871,84 @@ MISTAKES = [
      "conv2d_params", None),
     (convkit.linear_params, "the count without the bias",
      lambda i, o, bias=True: np_linear_params(i, o, False), "linear_params", None),
+    # batch_norm (its output; the running statistics: test_grading_normalization.py)
+    (BN, "batch norm with the unbiased variance (divided by m - 1)", batch_norm_with("unbiased"),
+     "batch_norm", None),
+    (BN, "statistics taken per sample (over C and the positions)",
+     batch_norm_with("per_sample"), "batch_norm", None),
+    (BN, "statistics taken over the batch axis only (one per channel and position)",
+     batch_norm_with("batch_only"), "batch_norm", None),
+    (BN, "batch norm with the running statistics in training mode", batch_norm_with("running"),
+     "batch_norm", None),
+    (BN, "batch norm with the batch's statistics in eval mode", batch_norm_with("batch"),
+     "batch_norm", None),
+    (BN, "batch norm with eps added to the standard deviation", batch_norm_with("std_eps"),
+     "batch_norm", None),
+    (BN, "batch norm without the weight and the bias", batch_norm_with("no_affine"),
+     "batch_norm", None),
+    (BN, "batch norm without the weight", batch_norm_with("no_weight"), "batch_norm", None),
+    (BN, "batch norm without the bias", batch_norm_with("no_bias"), "batch_norm", None),
+    (BN, "batch norm with weight and bias exchanged", batch_norm_with("swap"), "batch_norm",
+     None),
+    # batch_norm_backward (the message names the item)
+    (BNB, "the eval-mode gradient (the batch's mean and variance held constant)",
+     batch_norm_backward_with("constant_stats"), "batch_norm_backward",
+     "your grad_x equals the eval-mode gradient"),
+    (BNB, "the gradient without the path through the variance",
+     batch_norm_backward_with("no_variance_term"), "batch_norm_backward",
+     "your grad_x equals the gradient without the path through the variance"),
+    (BNB, "the gradient without the path through the mean",
+     batch_norm_backward_with("no_mean_term"), "batch_norm_backward",
+     "your grad_x equals the gradient without the path through the mean"),
+    (BNB, "the training-mode gradient in eval mode", batch_norm_backward_with("training_in_eval"),
+     "batch_norm_backward", "your grad_x equals the training-mode gradient in eval mode"),
+    (BNB, "the right gradient without the factor weight", batch_norm_backward_with("no_gamma"),
+     "batch_norm_backward", "your grad_x equals the right gradient without the factor weight"),
+    (BNB, "the sum of grad_out * x, not grad_out * xhat",
+     batch_norm_backward_with("weight_from_x"), "batch_norm_backward",
+     "your grad_weight equals the sum of grad_out * x"),
+    (BNB, "the gradients of the first sample of the batch only",
+     batch_norm_backward_with("first_sample"), "batch_norm_backward",
+     "your grad_weight equals the gradients of the first sample"),
+    (BNB, "the gradients averaged instead of summed", batch_norm_backward_with("averaged"),
+     "batch_norm_backward", "your grad_weight equals the gradients averaged"),
+    (BNB, "grad_out summed over the batch only (not over the positions)",
+     batch_norm_backward_with("bias_batch_only"), "batch_norm_backward",
+     "your grad_bias equals grad_out summed over the batch only"),
+    (BNB, "the right gradients times weight", batch_norm_backward_with("with_gamma"),
+     "batch_norm_backward", "your grad_weight equals the right gradients times weight"),
+    # group_norm
+    (GN, "group norm with each group made of every G-th channel", group_norm_with("interleaved"),
+     "group_norm", None),
+    (GN, "instance norm (every channel a group of its own)", group_norm_with("instance"),
+     "group_norm", None),
+    (GN, "layer norm (all channels in one group)", group_norm_with("layer"), "group_norm", None),
+    (GN, "group norm with statistics shared by the whole batch",
+     group_norm_with("across_batch"), "group_norm", None),
+    (GN, "group norm with the unbiased variance (divided by the count minus one)",
+     group_norm_with("unbiased"), "group_norm", None),
+    (GN, "group norm with eps added to the standard deviation", group_norm_with("std_eps"),
+     "group_norm", None),
+    (GN, "group norm without the weight and the bias", group_norm_with("no_affine"),
+     "group_norm", None),
+    (GN, "group norm without the weight", group_norm_with("no_weight"), "group_norm", None),
+    (GN, "group norm without the bias", group_norm_with("no_bias"), "group_norm", None),
+    # kaiming_std
+    (KS, "the std for the other mode", kaiming_with("other_mode"), "kaiming_std", None),
+    (KS, "the std with a fan that leaves out the kernel's size", kaiming_with("no_kernel"),
+     "kaiming_std", None),
+    (KS, "the std with plain ReLU's gain for a leaky ReLU", kaiming_with("relu_gain"),
+     "kaiming_std", None),
+    (KS, "the std for a leaky ReLU of slope 0.01", kaiming_with("default_slope"),
+     "kaiming_std", None),
+    (KS, "the std without the nonlinearity's gain (a gain of 1)", kaiming_with("no_gain"),
+     "kaiming_std", None),
+    (KS, "the variance, not the standard deviation", kaiming_with("variance"), "kaiming_std",
+     None),
+    (KS, "gain / fan, without the square root", kaiming_with("no_sqrt"), "kaiming_std", None),
+    (KS, "the bound of kaiming_uniform_, not the std of kaiming_normal_",
+     kaiming_with("uniform"), "kaiming_std", None),
+    (KS, "Xavier's std (both fans averaged)", kaiming_with("xavier"), "kaiming_std", None),
 ]
 
 
@@ -772,6 +1007,11 @@ UNRELATED = [
     (lambda x, padding, value=0.0: np_pad2d(x, padding, value + 1), convkit.pad2d, "pad2d"),
     (lambda *a, **k: np_output_size(*a, **k) + 2, convkit.output_size, "output_size_plain"),
     (lambda *a, **k: np_im2col(*a, **k) + 1, convkit.im2col, "im2col"),
+    (lambda *a, **k: np_batch_norm(*a, **k) * 1.5 + 0.25, convkit.batch_norm, "batch_norm"),
+    (lambda *a, **k: tuple(v + 1 for v in np_batch_norm_backward(*a, **k)),
+     convkit.batch_norm_backward, "batch_norm_backward"),
+    (lambda *a, **k: np_group_norm(*a, **k) + 0.5, convkit.group_norm, "group_norm"),
+    (lambda *a, **k: np_kaiming_std(*a, **k) * 1.1, convkit.kaiming_std, "kaiming_std"),
 ]
 
 

@@ -11,13 +11,14 @@
   the batch; ...), the message ends by naming it and saying what to change.
 - :func:`no_shortcuts` is the guard it runs the student's code under: calling
   convkit's reference implementations, torch's convolution / pooling / unfold,
+  torch's normalisation (batch, group, layer, instance, RMS norm), ``torch.nn.init``,
   scipy.signal / scipy.ndimage or ``np.convolve`` / ``np.correlate`` raises
   :class:`ShortcutError`, however the function was reached (alias, getattr,
   importlib, torch.ops, a Tensor method).
 - ``check_function(..., deny=...)`` refuses more for one exercise, e.g.
   :func:`library_padding` (``np.pad`` and torch's pad) while ``pad2d`` is graded;
   ``allow=(TORCH_UNFOLD,)`` / ``allow=(TORCH_LAYERS,)`` permit torch's unfold or its
-  layers where an exercise builds on them.
+  layers (batch norm and torch.nn.init included) where an exercise builds on them.
 - :func:`check_prediction` grades a "predict, then measure" item: the measurement
   must equal the reference's value, the prediction must agree with it; each failure
   says which part failed and names a known wrong value's meaning.

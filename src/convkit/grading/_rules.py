@@ -34,8 +34,16 @@ from collections.abc import Iterable
 
 import convkit
 
-# Operator / function names that are convolution, pooling or window extraction.
-FORBIDDEN_OP = re.compile(r"^(?!.*philox).*(conv(?!ert)|pool|im2col|col2im|unfold|^fold)")
+# Operator / function names of torch's normalisation layers (ch10 asks for batch norm and
+# group norm in numpy): F.batch_norm, torch.native_batch_norm, aten::_native_batch_norm_legit,
+# cudnn_batch_norm, group_norm, layer_norm, instance_norm, rms_norm and their backward
+# passes. Lp norms (torch.norm, linalg_vector_norm, renorm, _weight_norm) are not matched.
+NORMALIZATION = r"(batch|group|layer|instance|rms)_norm"
+# Operator / function names that are convolution, pooling, window extraction or normalisation.
+FORBIDDEN_OP = re.compile(
+    rf"^(?!.*philox).*(conv(?!ert)|pool|im2col|col2im|unfold|^fold|{NORMALIZATION})"
+)
+NORMALIZATION_OP = re.compile(NORMALIZATION)
 # torch._C functions that switch off or rearrange torch's dispatch (and so our mode).
 TORCH_TAMPER = re.compile(
     r"dispatch_mode|torch_function_mode|DisableTorch|_dispatch_tls|_set_dispatch|"
@@ -53,8 +61,8 @@ TAMPER_BUILTINS = {
 OFF_LIMITS_ADVICE = (
     "This exercise asks you to write the computation yourself (plain Python and numpy); "
     "while your function is graded it may not call convkit's reference implementations, "
-    "torch's convolution / pooling / unfold, scipy.signal or scipy.ndimage, or "
-    "np.convolve / np.correlate."
+    "torch's convolution / pooling / unfold / normalisation layers or torch.nn.init, "
+    "scipy.signal or scipy.ndimage, or np.convolve / np.correlate."
 )
 # Only substantial functions are fingerprinted, so a student's short helper or
 # comprehension cannot collide with one of convkit's by accident.
@@ -71,18 +79,20 @@ class ImportExempt(str):
     """
 
 
-# Put in ``allow=`` for an exercise that builds networks from torch's layers (ch08): torch's
-# convolution, pooling and linear layers are then allowed; convkit's code is still refused
-# (a student's module may not be, or run, convkit's), but not by bytecode fingerprint,
-# since a prescribed layout makes a correct forward() identical to convkit's.
+# Put in ``allow=`` for an exercise that builds networks from torch's layers (ch06, ch08,
+# ch10): torch's convolution, pooling, normalisation and linear layers, and torch.nn.init
+# (their constructors initialise with it), are then allowed; convkit's code is still
+# refused (a student's module may not be, or run, convkit's), but not by bytecode
+# fingerprint, since a prescribed layout makes a correct forward() identical to convkit's.
 TORCH_LAYERS = "torch layers"
 _NEVER = re.compile(r"(?!)")  # matches nothing
 # Put in ``allow=`` for an exercise that builds a convolution from torch's window
 # extraction (ch07's UnfoldConv2d): unfold / fold (F.unfold, nn.Unfold, Tensor.unfold,
-# their im2col / col2im operators and backward passes) are allowed; convolution and
-# pooling, and convkit's code, stay refused.
+# their im2col / col2im operators and backward passes) and torch.nn.init (a layer's
+# constructor may initialise its weight like nn.Conv2d's) are allowed; convolution,
+# pooling and normalisation, and convkit's code, stay refused.
 TORCH_UNFOLD = "torch unfold"
-CONV_OR_POOL_OP = re.compile(r"^(?!.*philox).*(conv(?!ert)|pool)")
+CONV_OR_POOL_OP = re.compile(rf"^(?!.*philox).*(conv(?!ert)|pool|{NORMALIZATION})")
 
 CTYPES_VERDICT = ImportExempt("it uses ctypes, which could run code the grader cannot see.")
 # Code in convkit/grading/cases.py that a graded function may call: the operations
@@ -140,6 +150,13 @@ def library_padding() -> tuple[object, ...]:
     return tuple(denied)
 
 
+def _torch_kind(name: str) -> str:
+    """What a refused torch function named ``name`` is, in words for the student."""
+    if NORMALIZATION_OP.search(name):
+        return "torch's own normalisation"
+    return "torch's own convolution/pooling/unfold"
+
+
 def _denied_label(obj: object) -> str:
     module = getattr(obj, "__module__", None) or ""
     name = getattr(obj, "__qualname__", None) or getattr(obj, "__name__", None) or repr(obj)
@@ -169,6 +186,13 @@ class Rules:
             os.path.join(self.torch_dir, "_ops.py") if self.torch_dir else None
         )
         self.torch_files = () if self.torch_layers else self._torch_forbidden_paths()
+        # torch.nn.init (fans, gains, Kaiming / Xavier): refused unless the exercise builds
+        # torch layers, whose constructors call it
+        self.torch_init_file = (
+            os.path.join(self.torch_dir, "nn", "init.py")
+            if self.torch_dir and not (self.torch_layers or self.torch_unfold)
+            else None
+        )
         self.fingerprints = {} if self.torch_layers else self._convkit_fingerprints()
         if self.torch_unfold:  # nn.Unfold / nn.Fold live in nn/modules/fold.py
             self.torch_files = tuple(p for p in self.torch_files if not p.endswith("fold.py"))
@@ -212,7 +236,8 @@ class Rules:
             return ()
         rel = (
             "nn/modules/conv.py", "nn/modules/pooling.py", "nn/modules/fold.py",
-            "nn/modules/linear.py", "nn/grad.py", "_decomp/", "_refs/",
+            "nn/modules/linear.py", "nn/modules/batchnorm.py", "nn/modules/normalization.py",
+            "nn/modules/instancenorm.py", "nn/grad.py", "_decomp/", "_refs/",
             "jit/_script.py", "jit/_trace.py", "ao/nn/",
         )
         return tuple(os.path.join(self.torch_dir, r) for r in rel)
@@ -276,10 +301,15 @@ class Rules:
                 )
             if rel == "__init__.py" and name == "compile":
                 return "it calls torch.compile, whose generated code the grader cannot see."
+            if filename == self.torch_init_file:  # (importing torch calls none of it)
+                return (
+                    f"it calls torch.nn.init ({code.co_qualname}), torch's own fans, gains and "
+                    "initialisation scales. " + OFF_LIMITS_ADVICE
+                )
             if rel == "nn/functional.py" and self.forbidden_op.search(name.lstrip("_")):
                 return (
-                    f"it calls torch.nn.functional.{name.lstrip('_')} (torch's own "
-                    "convolution/pooling/unfold). " + OFF_LIMITS_ADVICE
+                    f"it calls torch.nn.functional.{name.lstrip('_')} "
+                    f"({_torch_kind(name)}). " + OFF_LIMITS_ADVICE
                 )
             return None
         if self.scipy_dir and filename.startswith(self.scipy_dir):

@@ -23,6 +23,10 @@ functions of conv2d's / conv2d_backward's arguments) and :func:`check_no_positio
 pass returning true or deliberately buggy gradients, ``bug=...``).
 ``patchify`` (``pairs=False``: square patches only), ``patch_embed`` (``bias=False``:
 no bias) and ``depthwise_separable_params`` for ch09.
+``batch_norm`` (``training=True/False``: one mode only; ``running=True``: training
+cases always carry running statistics), ``batch_norm_backward`` (``training=...``;
+``small=True``: at most about 48 entries, for centred differences), ``group_norm`` and
+``kaiming_std`` for ch10.
 A callable ``kind(rng) -> (args, kwargs)`` is accepted too.
 """
 
@@ -829,6 +833,135 @@ def _patch_embed(rng: np.random.Generator, bias: bool = True) -> Case:
     return (_values(rng, (n, c, gh * ph, gw * pw)), _values(rng, (d, c, ph, pw))), kwargs
 
 
+# -- ch10: normalisation and initialisation ------------------------------------------
+# Momentum and eps of the cases (None: the function's default). A large eps makes "eps
+# outside the square root" visible; momentum 1 and 0 make the running update's weights
+# visible; momentum 0.5 cannot tell the two weights apart, so it is never used.
+NORM_EPS = (None, None, 1e-3, 0.1, 0.5)
+BN_MOMENTUM = (None, None, 0.05, 0.3, 0.9, 1.0)
+
+
+def _norm_input(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
+    """Values with a mean and a spread of their own per channel (axis 1), so statistics
+    over the wrong axes are visibly wrong."""
+    channels = (1, shape[1]) + (1,) * (len(shape) - 2)
+    shift, scale = rng.normal(0.0, 2.0, size=channels), rng.uniform(0.3, 3.0, size=channels)
+    return _values(rng, shape) * scale + shift
+
+
+def _affine(rng: np.random.Generator, channels: int, kwargs: dict[str, Any],
+            bias: bool = True) -> None:
+    """Put a random ``weight`` (and ``bias``) of shape (C,) into kwargs, each left out or
+    passed as None now and then."""
+    for name in ("weight", "bias") if bias else ("weight",):
+        draw = rng.random()
+        if draw < 0.6:
+            kwargs[name] = rng.normal(1.0 if name == "weight" else 0.0, 1.0, size=channels)
+        elif draw < 0.8:
+            kwargs[name] = None
+
+
+def _norm_shape(rng: np.random.Generator, channels: int, small: bool) -> tuple[int, ...]:
+    """(N, C), (N, C, L) or (N, C, H, W), at least two values per channel; ``small``: at
+    most about 48 entries (for centred differences)."""
+    rank = _int(rng, 2, 4)
+    top = 2 if small else 4
+    positions = tuple(_int(rng, 1, top) for _ in range(rank - 2))
+    return (_int(rng, 2, 3 if small else 5), channels, *positions)
+
+
+def _running(rng: np.random.Generator, channels: int) -> tuple[np.ndarray, np.ndarray]:
+    """Running statistics: a mean of any sign and a positive variance, (C,) each."""
+    return rng.normal(size=channels), rng.uniform(0.2, 3.0, size=channels)
+
+
+def _batch_norm(rng: np.random.Generator, training: bool | None = None,
+                running: bool = False) -> Case:
+    """batch_norm(x, running_mean, running_var, weight, bias, training, momentum, eps):
+    x of 2 to 4 axes with statistics of its own per channel, both modes (``training``:
+    only one), weight and bias (C,) or None, random momentum and eps. In training mode
+    the running statistics are sometimes None (torch accepts that), unless ``running``."""
+    channels = _int(rng, 1, 4)
+    x = _norm_input(rng, _norm_shape(rng, channels, small=False))
+    mode = bool(rng.random() < 0.6) if training is None else training
+    mean, var = _running(rng, channels)
+    if mode and not running and rng.random() < 0.25:
+        mean, var = None, None
+    kwargs: dict[str, Any] = {}
+    _affine(rng, channels, kwargs)
+    if mode or rng.random() < 0.5:
+        kwargs["training"] = mode
+    momentum = BN_MOMENTUM[_int(rng, 0, len(BN_MOMENTUM) - 1)]
+    if momentum is not None:
+        kwargs["momentum"] = momentum
+    eps = NORM_EPS[_int(rng, 0, len(NORM_EPS) - 1)]
+    if eps is not None:
+        kwargs["eps"] = eps
+    return (x, mean, var), kwargs
+
+
+def _batch_norm_backward(rng: np.random.Generator, training: bool | None = None,
+                         small: bool = False) -> Case:
+    """batch_norm_backward(grad_out, x, running_mean, running_var, weight, training, eps):
+    a batch_norm case without bias or momentum plus an upstream gradient like x;
+    ``small``: at most about 48 entries in x (for a numerical gradient check)."""
+    channels = _int(rng, 1, 3 if small else 4)
+    x = _norm_input(rng, _norm_shape(rng, channels, small=small))
+    mode = bool(rng.random() < 0.6) if training is None else training
+    mean, var = _running(rng, channels)
+    if mode and rng.random() < 0.25:
+        mean, var = None, None
+    kwargs: dict[str, Any] = {}
+    _affine(rng, channels, kwargs, bias=False)
+    if mode or rng.random() < 0.5:
+        kwargs["training"] = mode
+    eps = NORM_EPS[_int(rng, 0, len(NORM_EPS) - 1)]
+    if eps is not None:
+        kwargs["eps"] = eps
+    return (_values(rng, x.shape), x, mean, var), kwargs
+
+
+def _group_norm(rng: np.random.Generator) -> Case:
+    """group_norm(x, num_groups, weight, bias, eps): 1 to 4 groups of 1 to 3 channels,
+    x of 2 to 4 axes (N, C, ...) with statistics of its own per channel."""
+    groups, size = _int(rng, 1, 4), _int(rng, 1, 3)
+    channels = groups * size
+    rank = _int(rng, 2, 4)
+    positions = tuple(_int(rng, 1, 4) for _ in range(rank - 2))
+    if size * int(np.prod(positions)) < 2:  # one value per group: nothing to normalise
+        size, channels = 2, groups * 2
+    shape = (_int(rng, 1, 3), channels, *positions)
+    kwargs: dict[str, Any] = {}
+    _affine(rng, channels, kwargs)
+    eps = NORM_EPS[_int(rng, 0, len(NORM_EPS) - 1)]
+    if eps is not None:
+        kwargs["eps"] = eps
+    return (_norm_input(rng, shape), groups), kwargs
+
+
+KAIMING_NONLINEARITIES = ("relu", "leaky_relu", "linear", "conv2d", "conv1d", "sigmoid",
+                          "tanh", "selu")
+
+
+def _kaiming_std(rng: np.random.Generator) -> Case:
+    """kaiming_std(shape, a, mode, nonlinearity): a linear (out, in) or a 1-D to 3-D
+    convolution (C_out, C_in, k...) weight shape, fan_in or fan_out, torch's nonlinearities
+    (leaky ReLU with a random negative slope, int or float)."""
+    rank = _int(rng, 2, 5)
+    kernel = tuple(_int(rng, 1, 7) for _ in range(rank - 2))
+    shape = (_int(rng, 1, 512), _int(rng, 1, 512), *kernel)
+    kwargs: dict[str, Any] = {}
+    nonlinearity = KAIMING_NONLINEARITIES[_int(rng, 0, len(KAIMING_NONLINEARITIES) - 1)]
+    if nonlinearity != "leaky_relu" or rng.random() < 0.5:
+        kwargs["nonlinearity"] = nonlinearity
+    if rng.random() < 0.6:
+        kwargs["a"] = float(rng.choice([0.01, 0.1, 0.2, 0.5, 1.0])) if rng.random() < 0.8 \
+            else _int(rng, 0, 2)
+    if rng.random() < 0.6:
+        kwargs["mode"] = "fan_out" if rng.random() < 0.5 else "fan_in"
+    return (shape,), kwargs
+
+
 GENERATORS: dict[str, Callable[..., Case]] = {
     "linear_params": _linear_params,
     "conv2d_params": _conv2d_params,
@@ -858,6 +991,10 @@ GENERATORS: dict[str, Callable[..., Case]] = {
     "patchify": _patchify,
     "patch_embed": _patch_embed,
     "depthwise_separable_params": _conv2d_params,
+    "batch_norm": _batch_norm,
+    "batch_norm_backward": _batch_norm_backward,
+    "group_norm": _group_norm,
+    "kaiming_std": _kaiming_std,
 }
 
 

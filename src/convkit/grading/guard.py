@@ -8,7 +8,8 @@ Two independent layers, both installed only for the duration of the ``with`` blo
    :class:`convkit.grading._rules.Rules` forbids, before they run.
 2. If torch is loaded, a torch dispatch mode sees every operator torch executes
    (also ones reached from C++ — TorchScript, an operator handle) and refuses
-   convolution, pooling, im2col/col2im and unfold.
+   convolution, pooling, im2col/col2im, unfold and normalisation (batch, group,
+   layer, instance and RMS norm).
 
 Every refusal is recorded before it is raised, so a student who catches the
 exception still fails: leaving the block raises :class:`ShortcutError` with the
@@ -63,7 +64,8 @@ def _dispatch_mode_class() -> type:
 
 
 class no_shortcuts:
-    """Context manager: refuse convkit references and torch/scipy/numpy convolutions.
+    """Context manager: refuse convkit references, torch/scipy/numpy convolutions, torch's
+    normalisation layers and torch.nn.init.
 
     allow: functions the exercise is allowed to call (their internals are not checked
     either), e.g. ``allow=(convkit.pad2d,)``.

@@ -31,6 +31,9 @@ The modules:
 - :mod:`.pooling`: max_pool2d, avg_pool2d, max_pool2d_backward, global_avg_pool2d;
 - :mod:`.sizes`: an output one window too big or too small, output_size, pad2d,
   conv2d_params, linear_params;
+- :mod:`.normalization`: batch_norm (and, through :func:`running_statistics_mistake`,
+  the running statistics it updates in place), batch_norm_backward, group_norm,
+  kaiming_std;
 - :mod:`._common`: the :class:`Mistake` and :class:`Operation` records and the
   helpers the catalogues share.
 
@@ -39,6 +42,14 @@ The modules:
 
 from convkit.grading.mistakes._common import Mistake, Operation
 from convkit.grading.mistakes.matching import mistakes_of, named_mistake
+from convkit.grading.mistakes.normalization import running_statistics_mistake
 from convkit.grading.mistakes.pooling import route_max_gradient
 
-__all__ = ["Mistake", "Operation", "mistakes_of", "named_mistake", "route_max_gradient"]
+__all__ = [
+    "Mistake",
+    "Operation",
+    "mistakes_of",
+    "named_mistake",
+    "route_max_gradient",
+    "running_statistics_mistake",
+]

@@ -35,6 +35,12 @@ from convkit.grading.mistakes.convolution import (
     _correlation_mistakes,
     _im2col_mistakes,
 )
+from convkit.grading.mistakes.normalization import (
+    _batch_norm_backward_mistakes,
+    _batch_norm_mistakes,
+    _group_norm_mistakes,
+    _kaiming_mistakes,
+)
 from convkit.grading.mistakes.pooling import (
     _global_pool_mistakes,
     _pool_backward_mistakes,
@@ -93,6 +99,19 @@ def _build() -> tuple[Operation, ...]:
                   {"bias": True}, _count_mistakes(with_kernel=True)),
         Operation(k.linear_params, ("in_features", "out_features", "bias"), {"bias": True},
                   _count_mistakes(with_kernel=False)),
+        Operation(k.batch_norm, ("x", "running_mean", "running_var", "weight", "bias",
+                                 "training", "momentum", "eps"),
+                  {"weight": None, "bias": None, "training": False, "momentum": 0.1,
+                   "eps": 1e-5}, _batch_norm_mistakes()),
+        Operation(k.batch_norm_backward, ("grad_out", "x", "running_mean", "running_var",
+                                          "weight", "training", "eps"),
+                  {"weight": None, "training": False, "eps": 1e-5},
+                  _batch_norm_backward_mistakes(), items=("grad_x", "grad_weight", "grad_bias")),
+        Operation(k.group_norm, ("x", "num_groups", "weight", "bias", "eps"),
+                  {"weight": None, "bias": None, "eps": 1e-5}, _group_norm_mistakes(k.group_norm)),
+        Operation(k.kaiming_std, ("shape", "a", "mode", "nonlinearity"),
+                  {"a": 0.0, "mode": "fan_in", "nonlinearity": "leaky_relu"},
+                  _kaiming_mistakes(k.kaiming_std)),
     )
     used = (k.pad2d, k.convolve2d, k.correlate2d, k.avg_pool2d, k.max_pool2d, k.output_size)
     if not all(_own(fn) for fn in (*used, *(op.fn for op in ops))):
