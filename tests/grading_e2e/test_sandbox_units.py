@@ -161,3 +161,40 @@ def test_a_workers_grading_process_must_run_the_grading_sides_code() -> None:
         assert why is not None and "convkit differs" in why
     finally:
         cluster.dask_teardown(None)
+
+
+def test_cleanup_keeps_the_cgroup_of_a_kernel_still_starting(tmp_path: Path) -> None:
+    """Two kernels start at once: one's cleanup must not remove the other's cgroup in the
+    moment between its creation and the launcher moving in (that kernel would then run
+    without the container's memory cap). Only cgroups whose launcher has exited go."""
+    alive = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        dead_pid = subprocess.Popen([sys.executable, "-c", "pass"])
+        dead_pid.wait()
+        starting = tmp_path / f"kernel-{alive.pid}"
+        finished = tmp_path / f"kernel-{dead_pid.pid}"
+        busy = tmp_path / f"kernel-{dead_pid.pid + 10**7}"  # no such process, not empty
+        stray = tmp_path / "leftover"
+        for folder in (starting, finished, busy, stray):
+            folder.mkdir()
+        (busy / "cgroup.procs").write_text("123\n")
+        removed = sandbox.remove_stale_cgroups(tmp_path)
+        assert sorted(removed) == sorted([finished, stray])
+        assert starting.is_dir() and busy.is_dir()
+    finally:
+        alive.kill()
+        alive.wait()
+
+
+def test_the_launcher_refuses_to_run_without_its_memory_cgroup(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Where kernels are capped as a whole (root, a memory controller), a launcher that
+    cannot move into its cgroup stops instead of running student code uncapped."""
+    from convkit.course import kernel_launcher
+
+    monkeypatch.setattr(kernel_launcher, "memory_confined", lambda: True)
+    monkeypatch.setattr(kernel_launcher, "confine_memory", lambda limit: False)
+    monkeypatch.setattr(kernel_launcher, "prepare_sandbox", lambda *a, **k: ["true"])
+    with pytest.raises(SystemExit, match="refusing to run student code without"):
+        kernel_launcher._exec_sandboxed(2**30, ["--probe"])

@@ -31,6 +31,7 @@ from convkit.course.sandbox import (
     SANDBOX_ENV,
     confine_memory,
     drop_privileges,
+    memory_confined,
     prepare_sandbox,
 )
 
@@ -155,7 +156,12 @@ def _exec_sandboxed(limit: int, rest: list[str]) -> None:
     command = prepare_sandbox(
         inner, connection_file=connection_file, workdir_files=_workdir_files(Path.cwd())
     )
-    confine_memory(limit)
+    if memory_confined() and not confine_memory(limit):
+        # root with a memory controller: every kernel must be capped as a whole
+        sys.exit(
+            "kernel_launcher: could not move the kernel into its memory cgroup; "
+            "refusing to run student code without the container's memory cap"
+        )
     # The kernel's raw stdout/stderr would reach nbgrader's log file, outside the
     # container and past the output bound: IPython's own output goes over its sockets.
     if rest != ["--probe"]:

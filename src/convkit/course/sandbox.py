@@ -310,12 +310,7 @@ def confine_memory(limit: int) -> bool:
         base.mkdir(exist_ok=True)
         if limit_file == "memory.max":  # v2: let the children use the controller
             (base / "cgroup.subtree_control").write_text("+memory")
-        for old in base.iterdir():
-            if old.is_dir():
-                try:
-                    old.rmdir()  # fails while a kernel still runs in it
-                except OSError:
-                    pass
+        remove_stale_cgroups(base)
         mine = base / f"kernel-{os.getpid()}"
         mine.mkdir()
         (mine / limit_file).write_text(str(limit))
@@ -325,6 +320,42 @@ def confine_memory(limit: int) -> bool:
         (mine / "cgroup.procs").write_text(str(os.getpid()))
     except OSError:
         return False
+    return True
+
+
+def remove_stale_cgroups(base: Path) -> list[Path]:
+    """Remove the cgroups of earlier kernels in ``base`` whose launcher has exited.
+
+    Each kernel's cgroup is named ``kernel-<pid>`` after the launcher that made it (the
+    process that then becomes the container).  Only folders whose launcher is gone are
+    removed: one whose launcher still runs may be empty only because that launcher has
+    made it and not yet moved in, and removing it then would let that kernel start
+    without its memory cap (two kernels start at once on every run with two jobs).
+    A folder that is not empty stays (``rmdir`` refuses).  Returns the removed folders.
+    """
+    removed = []
+    for folder in sorted(base.iterdir()):
+        if not folder.is_dir() or _launcher_alive(folder.name):
+            continue
+        try:
+            folder.rmdir()  # fails while a process still runs in it
+        except OSError:
+            continue
+        removed.append(folder)
+    return removed
+
+
+def _launcher_alive(name: str) -> bool:
+    """Whether the process a ``kernel-<pid>`` cgroup is named after still runs."""
+    prefix, _, pid = name.partition("-")
+    if prefix != "kernel" or not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # it exists, as another user
+        return True
     return True
 
 
