@@ -611,7 +611,7 @@ def check_gradient_checker(student_fn: Any, reference_fn: Callable, *, n: int = 
     (a one-sided difference, twice or minus the centred one, zeros because a copy
     was nudged) is named in the failure message.
     """
-    from convkit.grading.compare import _same_inputs, check_function
+    from convkit.grading.compare import check_function, same_inputs
 
     cases = random_cases("numerical_gradient", n=n, seed=seed)
     seen: list[Any] = []
@@ -620,7 +620,7 @@ def check_gradient_checker(student_fn: Any, reference_fn: Callable, *, n: int = 
         before = a.copy()
         got = student_fn(f, a) if eps == 1e-6 else student_fn(f, a, eps=eps)
         seen.append(got)
-        if not _same_inputs(before, a):
+        if not same_inputs(before, a):
             raise GradingFailure(
                 "after your function returned, a was not exactly as before: save each "
                 "entry before you nudge it and put the saved value back (adding and "
@@ -781,7 +781,7 @@ def check_no_position_loops(student_fn: Any, reference_fn: Callable, *, n: int =
     of output positions) as on a small one (nine): no Python loop over output
     positions, rows or columns (loops over the kernel, batch or channels are fine).
     """
-    from convkit.grading.compare import _compare, _to_plain, describe_call, student_call
+    from convkit.grading.compare import compare_values, describe_call, student_call, to_plain
 
     rng = default_rng(seed)
     for small, large in (_size_pair(rng) for _ in range(n)):
@@ -791,8 +791,8 @@ def check_no_position_loops(student_fn: Any, reference_fn: Callable, *, n: int =
             expected = reference_fn(*args, **kwargs)
             with student_call(name, call):
                 got, count = _python_steps(student_fn, args, dict(kwargs))
-                got = _to_plain(got, expected, f"the result of {name}")
-            problem = _compare(expected, got, 1e-5, 1e-6, "result")
+                got = to_plain(got, expected, f"the result of {name}")
+            problem = compare_values(expected, got, 1e-5, 1e-6, "result")
             if problem:
                 raise GradingFailure(f"{call}: {problem}")
             steps.append(count)

@@ -163,7 +163,7 @@ def NDARRAY_astype(arr: np.ndarray) -> np.ndarray:
     return T.NDARRAY.astype(arr, T.FLOAT64)
 
 
-def _to_plain(value: Any, reference: Any, what: str) -> Any:
+def to_plain(value: Any, reference: Any, what: str) -> Any:
     """The student's ``value`` in the same plain form as the reference's output."""
     if isinstance(reference, tuple):
         if type(value) not in (tuple, list) or len(value) != len(reference):
@@ -173,7 +173,7 @@ def _to_plain(value: Any, reference: Any, what: str) -> Any:
                 + (f" of length {len(value)}" if type(value) in (tuple, list) else "")
             )
         pairs = enumerate(zip(value, reference, strict=True))
-        return tuple(_to_plain(v, r, f"{what}[{i}]") for i, (v, r) in pairs)
+        return tuple(to_plain(v, r, f"{what}[{i}]") for i, (v, r) in pairs)
     if isinstance(reference, bool):
         if type(value) is not bool and type(value) is not np.bool_:
             raise GradingFailure(f"{what} is {T._short_type(value)}; expected True or False")
@@ -185,10 +185,13 @@ def _to_plain(value: Any, reference: Any, what: str) -> Any:
     return T.plain_array(value, what)
 
 
-def _compare(expected: Any, got: Any, rtol: float, atol: float, what: str) -> str | None:
+def compare_values(expected: Any, got: Any, rtol: float, atol: float, what: str) -> str | None:
+    """What differs between the student's ``got`` and the reference's ``expected`` (a
+    number, an array, or a tuple of them, already in :func:`to_plain` form), in words;
+    None when they agree within ``rtol`` / ``atol``."""
     if isinstance(expected, tuple):
         for i, (e, g) in enumerate(zip(expected, got, strict=True)):
-            problem = _compare(e, g, rtol, atol, f"{what}[{i}]")
+            problem = compare_values(e, g, rtol, atol, f"{what}[{i}]")
             if problem:
                 return f"in {what}[{i}] (item {i + 1} of {len(expected)}): {problem}"
         return None
@@ -209,7 +212,7 @@ def _compare(expected: Any, got: Any, rtol: float, atol: float, what: str) -> st
     return compare_arrays(T.plain_array(expected, "the reference"), got, rtol, atol)
 
 
-def _same_inputs(before: Any, after: Any) -> bool:
+def same_inputs(before: Any, after: Any) -> bool:
     """True if the student's copy of an argument still equals the pristine copy."""
     if type(before) is T.NDARRAY:
         if type(after) is not T.NDARRAY or after.shape != before.shape:
@@ -304,7 +307,7 @@ def check_function(
     T.assert_numpy_intact()
     name = name or getattr(reference_fn, "__name__", "function")
     require_callable(student_fn, name)
-    _check_reference(reference_fn, name)
+    check_reference(reference_fn, name)
     params = _param_names(reference_fn)
     checked = 0
     for args, kwargs in cases:
@@ -315,22 +318,38 @@ def check_function(
         student_args, student_kwargs = deepcopy((args, kwargs))
         with student_call(name, call), no_shortcuts(allow=allow, deny=deny):
             got = student_fn(*student_args, **student_kwargs)
-            got = _to_plain(got, expected, f"the result of {name}")
-        problem = _compare(expected, got, rtol, atol, "result")
+            got = to_plain(got, expected, f"the result of {name}")
+        problem = compare_values(expected, got, rtol, atol, "result")
         if problem:
-            note = _mistake_note(reference_fn, pristine, got, expected, rtol, atol)
+            note = mistake_note(reference_fn, pristine, got, expected, rtol, atol)
             raise GradingFailure(f"{call}: {problem}{note}")
-        for label, before, after in _named_args(params, pristine, (student_args, student_kwargs)):
-            if not _same_inputs(before, after):
-                raise GradingFailure(
-                    f"{call}: your function changed its input {label} in place; "
-                    "work on a copy (e.g. x = x.copy()) or build a new array."
-                )
+        label = changed_input(params, pristine, (student_args, student_kwargs))
+        if label is not None:
+            raise GradingFailure(
+                f"{call}: your function changed its input {label} in place; "
+                "work on a copy (e.g. x = x.copy()) or build a new array."
+            )
+    require_cases(checked, name)
+
+
+def changed_input(
+    params: list[str], pristine: tuple, used: tuple, may_change: tuple[str, ...] = ()
+) -> str | None:
+    """The name of the first argument the student's call changed in place (arguments in
+    ``may_change`` excepted), or None; ``pristine`` and ``used`` as in :func:`named_args`."""
+    for label, before, after in named_args(params, pristine, used):
+        if label not in may_change and not same_inputs(before, after):
+            return label
+    return None
+
+
+def require_cases(checked: int, name: str) -> None:
+    """Fail when a check ran no case at all (a bug in the hidden test, never a pass)."""
     if checked == 0:
         raise GradingFailure(f"no test cases were given for {name} (a bug in the test)")
 
 
-def _mistake_note(reference_fn: Callable, pristine: tuple, got: Any, expected: Any,
+def mistake_note(reference_fn: Callable, pristine: tuple, got: Any, expected: Any,
                   rtol: float, atol: float) -> str:
     """`` — your result equals <a known mistake>: <what to change>.``, or "" when no
     known mistake matches. Never raises: the message and the grade stay as they were
@@ -343,7 +362,7 @@ def _mistake_note(reference_fn: Callable, pristine: tuple, got: Any, expected: A
     return f" — {sentence}" if type(sentence) is str and sentence else ""
 
 
-def _check_reference(reference_fn: Any, name: str) -> None:
+def check_reference(reference_fn: Any, name: str) -> None:
     """Fail if the reference (a function, or a class judged by its ``__init__``) is not
     convkit's own code (e.g. the notebook rebound ``convkit.conv2d`` to the student's
     function, which would then agree with itself)."""
@@ -358,7 +377,10 @@ def _check_reference(reference_fn: Any, name: str) -> None:
         )
 
 
-def _named_args(params: list[str], pristine: tuple, used: tuple) -> Iterable[tuple[str, Any, Any]]:
+def named_args(params: list[str], pristine: tuple, used: tuple) -> Iterable[tuple[str, Any, Any]]:
+    """(name, pristine value, value after the student's call) for every argument of a
+    call: ``pristine`` and ``used`` are ``(args, kwargs)`` pairs, ``params`` the names of
+    the positional ones."""
     (args0, kwargs0), (args1, kwargs1) = pristine, used
     for i, (a, b) in enumerate(zip(args0, args1, strict=True)):
         yield (params[i] if i < len(params) else f"#{i + 1}"), a, b

@@ -36,10 +36,11 @@ from convkit.grading import _trusted as T
 from convkit.grading._rules import TORCH_LAYERS
 from convkit.grading.cases import _int
 from convkit.grading.compare import (
-    _check_reference,
+    check_reference,
     compare_arrays,
     describe_call,
     require_callable,
+    require_cases,
     student_call,
 )
 from convkit.grading.errors import GradingFailure, ShortcutError
@@ -205,7 +206,7 @@ def check_module(
     _assert_torch_intact()
     name = name or getattr(reference_build, "__name__", "network")
     require_callable(student_build, name, "a function or class")
-    _check_reference(reference_build, name)
+    check_reference(reference_build, name)
     gen = torch.Generator().manual_seed(seed)
     checked = 0
     for args, kwargs, shape in cases:
@@ -268,8 +269,7 @@ def check_module(
             problem = compare_arrays(expected_out, got_out, rtol, atol)
             if problem:
                 raise GradingFailure(f"{label}, with convkit's weights loaded: {problem}")
-    if checked == 0:
-        raise GradingFailure(f"no test cases were given for {name} (a bug in the test)")
+    require_cases(checked, name)
 
 
 def module_cases(kind: str, n: int, seed: int) -> list[ModuleCase]:

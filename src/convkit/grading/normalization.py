@@ -45,16 +45,16 @@ import numpy as np
 import convkit
 from convkit.grading import _trusted as T
 from convkit.grading.compare import (
-    _check_reference,
-    _compare,
-    _mistake_note,
-    _named_args,
-    _same_inputs,
-    _to_plain,
+    changed_input,
+    check_reference,
     compare_arrays,
+    compare_values,
     describe_call,
+    mistake_note,
     require_callable,
+    require_cases,
     student_call,
+    to_plain,
 )
 from convkit.grading.errors import GradingFailure
 from convkit.grading.guard import no_shortcuts
@@ -118,7 +118,7 @@ def check_batch_norm(
     T.assert_numpy_intact()
     name = name or getattr(reference_fn, "__name__", "batch_norm")
     require_callable(student_fn, name)
-    _check_reference(reference_fn, name)
+    check_reference(reference_fn, name)
     params = list(inspect.signature(reference_fn).parameters)
     checked = 0
     for args, kwargs in cases:
@@ -131,7 +131,7 @@ def check_batch_norm(
         with student_call(name, call), no_shortcuts():
             got = student_fn(*student_args, **student_kwargs)
             if part == "outputs":
-                got = _to_plain(got, expected, f"the result of {name}")
+                got = to_plain(got, expected, f"the result of {name}")
         if part == "outputs":
             _check_output(
                 reference_fn,
@@ -158,8 +158,7 @@ def check_batch_norm(
                 raise GradingFailure(
                     f"{call}: {key} after the call: {problem}" + (f" — {words}" if words else "")
                 )
-    if checked == 0:
-        raise GradingFailure(f"no test cases were given for {name} (a bug in the test)")
+    require_cases(checked, name)
 
 
 def _check_output(
@@ -175,17 +174,17 @@ def _check_output(
 ) -> None:
     """Fail unless the student's output matches and x, weight and bias are unchanged."""
     __tracebackhide__ = True
-    problem = _compare(expected, got, rtol, atol, "result")
+    problem = compare_values(expected, got, rtol, atol, "result")
     if problem:
         # the mistakes are computed with numpy from a copy: nothing is updated in place
-        note = _mistake_note(reference_fn, pristine, got, expected, rtol, atol)
+        note = mistake_note(reference_fn, pristine, got, expected, rtol, atol)
         raise GradingFailure(f"{call}: {problem}{note}")
-    for label, before, after in _named_args(params, pristine, used):
-        if label not in RUNNING and not _same_inputs(before, after):
-            raise GradingFailure(
-                f"{call}: your function changed its input {label} in place; only "
-                "running_mean and running_var may change (in training mode)."
-            )
+    label = changed_input(params, pristine, used, may_change=RUNNING)
+    if label is not None:
+        raise GradingFailure(
+            f"{call}: your function changed its input {label} in place; only "
+            "running_mean and running_var may change (in training mode)."
+        )
 
 
 # --------------------------------------------------------------------------- gradients
@@ -198,7 +197,7 @@ def _backward_note(pristine: tuple, got: Any, rtol: float, atol: float) -> str:
         right = _BACKWARD(*args, **kwargs)
     except Exception:
         return ""
-    return _mistake_note(_BACKWARD, pristine, got, right, rtol, atol)
+    return mistake_note(_BACKWARD, pristine, got, right, rtol, atol)
 
 
 def _centred(loss: Callable[[], float], array: np.ndarray, step: float) -> np.ndarray:
@@ -269,7 +268,7 @@ def check_batch_norm_gradients(
     __tracebackhide__ = True
     T.assert_numpy_intact()
     require_callable(student_fn, name)
-    _check_reference(forward_fn, name)
+    check_reference(forward_fn, name)
     params = list(_BACKWARD_SIGNATURE.parameters)
     checked = 0
     for args, kwargs in cases:
@@ -282,20 +281,19 @@ def check_batch_norm_gradients(
         student_args, student_kwargs = deepcopy((args, kwargs))
         with student_call(name, call), no_shortcuts():
             got = student_fn(*student_args, **student_kwargs)
-            got = _to_plain(got, numerical, f"the result of {name}")
+            got = to_plain(got, numerical, f"the result of {name}")
         for i, label in enumerate(("grad_x", "grad_weight", "grad_bias")):
-            problem = _compare(numerical[i], got[i], rtol, atol * scale, label)
+            problem = compare_values(numerical[i], got[i], rtol, atol * scale, label)
             if problem:
                 note = _backward_note(pristine, got, rtol, atol)
                 raise GradingFailure(
                     f"{call}: {label} fails the gradient check against centred differences "
                     f"(step {step:g}) of sum(grad_out * batch_norm(x, ...)): {problem}{note}"
                 )
-        for label, before, after in _named_args(params, pristine, (student_args, student_kwargs)):
-            if not _same_inputs(before, after):
-                raise GradingFailure(
-                    f"{call}: your function changed its input {label} in place; work on a "
-                    "copy or build new arrays."
-                )
-    if checked == 0:
-        raise GradingFailure(f"no test cases were given for {name} (a bug in the test)")
+        label = changed_input(params, pristine, (student_args, student_kwargs))
+        if label is not None:
+            raise GradingFailure(
+                f"{call}: your function changed its input {label} in place; work on a "
+                "copy or build new arrays."
+            )
+    require_cases(checked, name)

@@ -203,21 +203,7 @@ def _batch_norm_mistakes() -> tuple[Mistake, ...]:
             "eps goes inside the square root: divide by sqrt(var + eps)",
             std_eps,
         ),
-        Mistake(
-            "batch norm without the weight and the bias",
-            "after normalising, multiply channel c by weight[c] and add bias[c]",
-            without(weight=True, bias=True),
-        ),
-        Mistake(
-            "batch norm without the weight",
-            "after normalising, multiply channel c by weight[c]",
-            without(weight=True, bias=False),
-        ),
-        Mistake(
-            "batch norm without the bias",
-            "after scaling, add bias[c] to channel c",
-            without(weight=False, bias=True),
-        ),
+        *_affine_mistakes("batch norm", without),
         Mistake(
             "batch norm with weight and bias exchanged",
             "weight (gamma) scales the normalised values, bias (beta) is added",
@@ -565,21 +551,7 @@ def _group_norm_mistakes(op: Callable) -> tuple[Mistake, ...]:
             "eps goes inside the square root: divide by sqrt(var + eps)",
             lambda a, e: by_groups(a, std_eps=True),
         ),
-        Mistake(
-            "group norm without the weight and the bias",
-            "after normalising, multiply channel c by weight[c] and add bias[c]",
-            without(weight=True, bias=True),
-        ),
-        Mistake(
-            "group norm without the weight",
-            "after normalising, multiply channel c by weight[c]",
-            without(weight=True, bias=False),
-        ),
-        Mistake(
-            "group norm without the bias",
-            "after scaling, add bias[c] to channel c",
-            without(weight=False, bias=True),
-        ),
+        *_affine_mistakes("group norm", without),
     )
 
 
@@ -689,3 +661,27 @@ def _kaiming_mistakes(op: Callable) -> tuple[Mistake, ...]:
 
 
 __all__ = ["running_statistics_mistake"]
+
+
+def _affine_mistakes(
+    op: str, without: Callable[[bool, bool], Callable[[Args, Any], np.ndarray | None]]
+) -> tuple[Mistake, ...]:
+    """The three ways of leaving out a normalisation's scale and shift, for ``op``
+    ("batch norm", "group norm"); ``without(weight, bias)`` computes each."""
+    return (
+        Mistake(
+            f"{op} without the weight and the bias",
+            "after normalising, multiply channel c by weight[c] and add bias[c]",
+            without(True, True),
+        ),
+        Mistake(
+            f"{op} without the weight",
+            "after normalising, multiply channel c by weight[c]",
+            without(True, False),
+        ),
+        Mistake(
+            f"{op} without the bias",
+            "after scaling, add bias[c] to channel c",
+            without(False, True),
+        ),
+    )
