@@ -15,6 +15,8 @@ anywidget widgets: live in JupyterLab, embedded (state and ES module) in the sta
 - ``DepthSpreadSim`` (ch10): a deep plain stack's activations block by block (histograms of
   their powers of ten, activation and gradient std) for a depth, an initialisation scale and
   batch norm on or off; every setting precomputed by convkit and embedded.
+- ``AugmentExplorerSim`` (ch11): a colour tile through a random crop of the padded tile, a
+  flip, colour jitter and cutout, with their parameters on controls and a seeded Random button.
 
 Adding a simulation: write ``<name>.js`` here (an ES module exporting
 ``default { render }``; it may use the helpers of ``_common.js`` -- ``h``, ``fmt``,
@@ -29,6 +31,7 @@ must use in the static book: it only shows a frozen snapshot there.
 
 from convkit.sims._base import SimWidget
 from convkit.sims.architecture import ArchitectureSim
+from convkit.sims.augment_explorer import AugmentExplorerSim
 from convkit.sims.connectivity import ConnectivitySim
 from convkit.sims.depth_spread import DepthSpreadSim
 from convkit.sims.explorer import ConvExplorerSim
@@ -42,6 +45,7 @@ from convkit.sims.stride_padding import StridePaddingSim
 
 __all__ = [
     "ArchitectureSim",
+    "AugmentExplorerSim",
     "ConnectivitySim",
     "ConvExplorerSim",
     "DepthSpreadSim",

@@ -1,7 +1,8 @@
 """Training: the torch trainer (``fit``), the numpy trainer (``fit_numpy``), the epoch loop
 they share (``loop.run_epochs``, checked arguments from ``arguments``), the augmentation
-(``shift_images``; ``random_crop`` and ``horizontal_flip`` in ``augment``), the per-epoch
-history and the progress bar; learning-rate ``schedules`` and one-step numpy optimizers
+(``shift_images``; ``random_crop``, ``horizontal_flip``, ``colour_jitter`` and ``cutout`` in
+``augment``, with ``apply_colour_jitter`` and ``apply_cutout`` for given parameters), the
+per-epoch history and the progress bar; learning-rate ``schedules`` and one-step numpy optimizers
 with weight decay as L2 or decoupled (``optim_steps``)."""
 
 from convkit._env import default_threads
