@@ -11,7 +11,8 @@
   the batch; ...), the message ends by naming it and saying what to change.
 - :func:`no_shortcuts` is the guard it runs the student's code under: calling
   convkit's reference implementations, torch's convolution / pooling / unfold,
-  torch's normalisation (batch, group, layer, instance, RMS norm), ``torch.nn.init``,
+  torch's normalisation (batch, group, layer, instance, RMS norm), torch's dropout,
+  ``torch.nn.init``, ``torch.optim`` (and its fused kernels), torchvision's transforms,
   scipy.signal / scipy.ndimage or ``np.convolve`` / ``np.correlate`` raises
   :class:`ShortcutError`, however the function was reached (alias, getattr,
   importlib, torch.ops, a Tensor method).

@@ -39,11 +39,23 @@ import convkit
 # cudnn_batch_norm, group_norm, layer_norm, instance_norm, rms_norm and their backward
 # passes. Lp norms (torch.norm, linalg_vector_norm, renorm, _weight_norm) are not matched.
 NORMALIZATION = r"(batch|group|layer|instance|rms)_norm"
-# Operator / function names that are convolution, pooling, window extraction or normalisation.
+# Operator / function names of torch's dropout (ch11 asks for dropout in numpy): F.dropout,
+# dropout2d / 3d, alpha and feature-alpha dropout, torch.dropout, aten::native_dropout and
+# _fused_dropout with their backward passes. torch.bernoulli and torch.rand stay allowed:
+# drawing the mask is the student's own work.
+DROPOUT = r"dropout"
+# Fused optimizer kernels (ch11 asks for an AdamW step in numpy): aten::_fused_adam_,
+# _fused_adamw_, _fused_sgd_, _fused_adagrad_. The Python optimizers are refused by file
+# (torch/optim/); the _foreach_ arithmetic they use is plain arithmetic and stays allowed.
+FUSED_OPTIMIZER = r"^_?fused_(adam|sgd|adagrad)"
+# Operator / function names that are convolution, pooling, window extraction, normalisation,
+# dropout or a fused optimizer step.
 FORBIDDEN_OP = re.compile(
-    rf"^(?!.*philox).*(conv(?!ert)|pool|im2col|col2im|unfold|^fold|{NORMALIZATION})"
+    rf"^(?!.*philox).*(conv(?!ert)|pool|im2col|col2im|unfold|^fold|{NORMALIZATION}|{DROPOUT})"
+    rf"|{FUSED_OPTIMIZER}"
 )
 NORMALIZATION_OP = re.compile(NORMALIZATION)
+DROPOUT_OP = re.compile(DROPOUT)
 # torch._C functions that switch off or rearrange torch's dispatch (and so our mode).
 TORCH_TAMPER = re.compile(
     r"dispatch_mode|torch_function_mode|DisableTorch|_dispatch_tls|_set_dispatch|"
@@ -61,8 +73,9 @@ TAMPER_BUILTINS = {
 OFF_LIMITS_ADVICE = (
     "This exercise asks you to write the computation yourself (plain Python and numpy); "
     "while your function is graded it may not call convkit's reference implementations, "
-    "torch's convolution / pooling / unfold / normalisation layers or torch.nn.init, "
-    "scipy.signal or scipy.ndimage, or np.convolve / np.correlate."
+    "torch's convolution / pooling / unfold / normalisation / dropout layers, torch.nn.init "
+    "or torch.optim, torchvision's transforms, scipy.signal or scipy.ndimage, or "
+    "np.convolve / np.correlate."
 )
 # Only substantial functions are fingerprinted, so a student's short helper or
 # comprehension cannot collide with one of convkit's by accident.
@@ -92,7 +105,9 @@ _NEVER = re.compile(r"(?!)")  # matches nothing
 # constructor may initialise its weight like nn.Conv2d's) are allowed; convolution,
 # pooling and normalisation, and convkit's code, stay refused.
 TORCH_UNFOLD = "torch unfold"
-CONV_OR_POOL_OP = re.compile(rf"^(?!.*philox).*(conv(?!ert)|pool|{NORMALIZATION})")
+CONV_OR_POOL_OP = re.compile(
+    rf"^(?!.*philox).*(conv(?!ert)|pool|{NORMALIZATION}|{DROPOUT})|{FUSED_OPTIMIZER}"
+)
 
 CTYPES_VERDICT = ImportExempt("it uses ctypes, which could run code the grader cannot see.")
 # Code in convkit/grading/cases.py that a graded function may call: the operations
@@ -154,6 +169,8 @@ def _torch_kind(name: str) -> str:
     """What a refused torch function named ``name`` is, in words for the student."""
     if NORMALIZATION_OP.search(name):
         return "torch's own normalisation"
+    if DROPOUT_OP.search(name):
+        return "torch's own dropout"
     return "torch's own convolution/pooling/unfold"
 
 
@@ -178,6 +195,14 @@ class Rules:
         self.grading_cases = os.path.join(self.grading_dir, "cases.py")
         self.torch_dir = _package_dir("torch")
         self.scipy_dir = _package_dir("scipy")
+        # torchvision's transforms (RandomCrop, RandomHorizontalFlip, ...: ch11 asks for
+        # them in numpy): refused by file, like scipy.signal; torchvision may be absent.
+        torchvision_dir = _package_dir("torchvision")
+        self.torchvision_transforms = (
+            os.path.join(torchvision_dir, "transforms") + os.sep
+            if torchvision_dir and not self.torch_layers
+            else None
+        )
         self.ctypes_dir = _package_dir("ctypes")
         self.numpy_numeric = os.path.join(_package_dir("numpy") or "", "_core", "numeric.py")
         self.threading_file = os.path.abspath(threading.__file__)
@@ -238,7 +263,7 @@ class Rules:
             "nn/modules/conv.py", "nn/modules/pooling.py", "nn/modules/fold.py",
             "nn/modules/linear.py", "nn/modules/batchnorm.py", "nn/modules/normalization.py",
             "nn/modules/instancenorm.py", "nn/grad.py", "_decomp/", "_refs/",
-            "jit/_script.py", "jit/_trace.py", "ao/nn/",
+            "jit/_script.py", "jit/_trace.py", "ao/nn/", "nn/modules/dropout.py", "optim/",
         )
         return tuple(os.path.join(self.torch_dir, r) for r in rel)
 
@@ -312,6 +337,8 @@ class Rules:
                     f"({_torch_kind(name)}). " + OFF_LIMITS_ADVICE
                 )
             return None
+        if self.torchvision_transforms and filename.startswith(self.torchvision_transforms):
+            return f"it calls torchvision's transforms ({code.co_qualname}). " + OFF_LIMITS_ADVICE
         if self.scipy_dir and filename.startswith(self.scipy_dir):
             rel = filename[len(self.scipy_dir):]
             if rel.startswith(("signal" + os.sep, "ndimage" + os.sep)):

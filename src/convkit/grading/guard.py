@@ -8,8 +8,8 @@ Two independent layers, both installed only for the duration of the ``with`` blo
    :class:`convkit.grading._rules.Rules` forbids, before they run.
 2. If torch is loaded, a torch dispatch mode sees every operator torch executes
    (also ones reached from C++ — TorchScript, an operator handle) and refuses
-   convolution, pooling, im2col/col2im, unfold and normalisation (batch, group,
-   layer, instance and RMS norm).
+   convolution, pooling, im2col/col2im, unfold, normalisation (batch, group,
+   layer, instance and RMS norm), dropout and fused optimizer steps.
 
 Every refusal is recorded before it is raised, so a student who catches the
 exception still fails: leaving the block raises :class:`ShortcutError` with the
