@@ -8,11 +8,11 @@ from __future__ import annotations
 import json
 import re
 import shutil
-import subprocess
 import time
 
 import numpy as np
 import pytest
+from sim_node import run_sim_module
 
 from convkit.data import load_colour_patches
 from convkit.sims import AugmentExplorerSim
@@ -170,23 +170,12 @@ def test_page_pixels_and_draws_match_python(sim: AugmentExplorerSim, tmp_path) -
     cases = [(k % len(DEFAULT_TILES), params) for k, params in enumerate(PARAMS)]
     state_file = tmp_path / "state.json"
     state_file.write_text(json.dumps({"images": sim.images, "side": sim.side}))
-    source = esm_source("augment_explorer").replace("export default { render };", "")
-    script = (
-        'import { readFileSync } from "node:fs";\n'
-        + source
-        + f"\nconst CASES = {json.dumps([[t, _page_params(p)] for t, p in cases])};\n"
+    page = run_sim_module(
+        "augment_explorer",
+        f"const CASES = {json.dumps([[t, _page_params(p)] for t, p in cases])};\n"
         + f"const STATE_FILE = {json.dumps(str(state_file))};\nconst SEED = 5;\n"
-        + _NODE_SCRIPT
+        + _NODE_SCRIPT,
     )
-    out = subprocess.run(
-        ["node", "--input-type=module"],
-        input=script,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    ).stdout
-    page = json.loads(out)
     for (tile, params), shown in zip(cases, page["cases"], strict=True):
         sim.tile = tile
         expected = augment_tile(sim.original(), **params)

@@ -8,10 +8,10 @@ import json
 import math
 import re
 import shutil
-import subprocess
 
 import numpy as np
 import pytest
+from sim_node import run_sim_module
 
 from convkit.lessons.depth_spread import (
     INIT_GAINS,
@@ -217,23 +217,12 @@ def test_page_lookups_match_python(sim: DepthSpreadSim, tmp_path) -> None:
     settings = [*SETTINGS, (30, 1.0, True)]
     state_file = tmp_path / "data.json"
     state_file.write_text(json.dumps(sim.get_state()["data"]))
-    source = esm_source("depth_spread").replace("export default { render };", "")
-    script = (
-        'import { readFileSync } from "node:fs";\n'
-        + source
-        + f"\nconst SETTINGS = {json.dumps(settings)};\n"
+    page = run_sim_module(
+        "depth_spread",
+        f"const SETTINGS = {json.dumps(settings)};\n"
         + f"const STATE_FILE = {json.dumps(str(state_file))};\n"
-        + _NODE_SCRIPT
+        + _NODE_SCRIPT,
     )
-    out = subprocess.run(
-        ["node", "--input-type=module"],
-        input=script,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    ).stdout
-    page = json.loads(out)
     for (depth, gain, batch_norm), shown in zip(settings, page["out"], strict=True):
         assert GAINS[shown["gainIndex"]] == gain
         spread = _spread(depth, gain, batch_norm)

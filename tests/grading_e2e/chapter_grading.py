@@ -82,3 +82,14 @@ def auto_scores(
     auto = {c: (s, top) for c, (s, top, kind) in scores.items() if kind == "code"}
     assert auto and all(s is not None for s, _ in auto.values()), auto
     return auto
+
+
+def only_these_fail(
+    auto: dict[str, tuple[float, float]], all_cells: Iterable[str], zero: Iterable[str]
+) -> None:
+    """``auto`` (grade id -> (score, points), from :func:`auto_scores`) has exactly the
+    graded cells ``all_cells``; those in ``zero`` score 0, every other one full marks."""
+    zero = set(zero)
+    assert set(auto) == set(all_cells), auto
+    for cell, (score, top) in auto.items():
+        assert score == (0 if cell in zero else top), (cell, auto)

@@ -21,7 +21,7 @@ mistake), and networks without batch norm or too shallow (no credit for the netw
 from __future__ import annotations
 
 import pytest
-from chapter_grading import auto_scores, grade_chapter
+from chapter_grading import auto_scores, grade_chapter, only_these_fail
 from test_autograde_outcomes import GradedCourse, autograded_errors
 
 pytestmark = pytest.mark.slow
@@ -128,17 +128,10 @@ def _auto(graded: GradedCourse, student: str) -> dict[str, tuple[float, float]]:
     return auto_scores(graded, ASSIGNMENT, student)
 
 
-def _only_these_fail(auto: dict[str, tuple[float, float]], zero: tuple[str, ...]) -> None:
-    """The cells in ``zero`` score 0, every other cell full marks."""
-    assert set(auto) == set(ALL_CELLS), auto
-    for cell, (score, top) in auto.items():
-        assert score == (0 if cell in zero else top), (cell, auto)
-
-
 def test_reference_solution_gets_full_automatic_marks(graded_ch10: GradedCourse) -> None:
     auto = _auto(graded_ch10, "s01-solution")
     assert sum(top for _, top in auto.values()) == AUTO_TOTAL
-    _only_these_fail(auto, ())
+    only_these_fail(auto, ALL_CELLS, ())
 
 
 def test_untouched_release_gets_zero(graded_ch10: GradedCourse) -> None:
@@ -150,20 +143,22 @@ def test_wrong_answers_get_nothing_but_the_running_statistics(graded_ch10: Grade
     # s03 shifts what each function returns; its batch_norm still calls the reference
     # answer, which updates the running statistics in place: those are graded apart
     kept = (*RUNNING, *PREDICT)
-    _only_these_fail(_auto(graded_ch10, "s03-wrong"), tuple(c for c in ALL_CELLS if c not in kept))
+    only_these_fail(
+        _auto(graded_ch10, "s03-wrong"), ALL_CELLS, tuple(c for c in ALL_CELLS if c not in kept)
+    )
 
 
 def test_torch_normalisation_and_init_get_no_credit_for_those_parts(
     graded_ch10: GradedCourse,
 ) -> None:
-    _only_these_fail(_auto(graded_ch10, THROUGH_TORCH), (*BATCH_NORM, *KAIMING, *PREDICT))
+    only_these_fail(_auto(graded_ch10, THROUGH_TORCH), ALL_CELLS, (*BATCH_NORM, *KAIMING, *PREDICT))
     errors = autograded_errors(graded_ch10, ASSIGNMENT, THROUGH_TORCH)
     assert "torch.nn.functional.batch_norm (torch's own normalisation)" in errors, errors
     assert "it calls torch.nn.init (" in errors, errors
 
 
 def test_calling_convkit_gets_no_credit_for_batch_norm(graded_ch10: GradedCourse) -> None:
-    _only_these_fail(_auto(graded_ch10, CALLS_CONVKIT), (*BATCH_NORM, *PREDICT))
+    only_these_fail(_auto(graded_ch10, CALLS_CONVKIT), ALL_CELLS, (*BATCH_NORM, *PREDICT))
     assert "convkit's reference code" in autograded_errors(graded_ch10, ASSIGNMENT, CALLS_CONVKIT)
 
 
@@ -171,7 +166,7 @@ def test_a_biased_running_variance_loses_the_running_points_only(
     graded_ch10: GradedCourse,
 ) -> None:
     auto = _auto(graded_ch10, BIASED_RUNNING)
-    _only_these_fail(auto, (*RUNNING, *PREDICT))
+    only_these_fail(auto, ALL_CELLS, (*RUNNING, *PREDICT))
     assert sum(score for score, _ in auto.values()) == AUTO_TOTAL - 2.5
     errors = autograded_errors(graded_ch10, ASSIGNMENT, BIASED_RUNNING)
     assert (
@@ -183,7 +178,7 @@ def test_a_biased_running_variance_loses_the_running_points_only(
 def test_a_backward_with_constant_statistics_fails_the_gradient_check(
     graded_ch10: GradedCourse,
 ) -> None:
-    _only_these_fail(_auto(graded_ch10, CONSTANT_STATS), BACKWARD)
+    only_these_fail(_auto(graded_ch10, CONSTANT_STATS), ALL_CELLS, BACKWARD)
     errors = autograded_errors(graded_ch10, ASSIGNMENT, CONSTANT_STATS)
     assert "fails the gradient check against centred differences" in errors, errors
     assert "your grad_x equals the eval-mode gradient" in errors, errors
@@ -199,13 +194,13 @@ def test_a_backward_with_constant_statistics_fails_the_gradient_check(
 def test_a_network_without_batch_norm_or_depth_gets_no_network_credit(
     graded_ch10: GradedCourse, student: str, words: str
 ) -> None:
-    _only_these_fail(_auto(graded_ch10, student), NETWORK)
+    only_these_fail(_auto(graded_ch10, student), ALL_CELLS, NETWORK)
     assert words in autograded_errors(graded_ch10, ASSIGNMENT, student)
 
 
 def test_a_prediction_with_the_biased_variance_loses_the_predict_item_only(
     graded_ch10: GradedCourse,
 ) -> None:
-    _only_these_fail(_auto(graded_ch10, PREDICT_BIASED), PREDICT)
+    only_these_fail(_auto(graded_ch10, PREDICT_BIASED), ALL_CELLS, PREDICT)
     errors = autograded_errors(graded_ch10, ASSIGNMENT, PREDICT_BIASED)
     assert "torch's running variance uses the unbiased one" in errors, errors

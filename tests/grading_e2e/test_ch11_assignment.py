@@ -20,7 +20,7 @@ prediction (no credit for the predict item only, the mistake named).
 from __future__ import annotations
 
 import pytest
-from chapter_grading import auto_scores, grade_chapter
+from chapter_grading import auto_scores, grade_chapter, only_these_fail
 from test_autograde_outcomes import GradedCourse, autograded_errors
 
 pytestmark = pytest.mark.slow
@@ -116,17 +116,10 @@ def _auto(graded: GradedCourse, student: str) -> dict[str, tuple[float, float]]:
     return auto_scores(graded, ASSIGNMENT, student)
 
 
-def _only_these_fail(auto: dict[str, tuple[float, float]], zero: tuple[str, ...]) -> None:
-    """The cells in ``zero`` score 0, every other cell full marks."""
-    assert set(auto) == set(ALL_CELLS), auto
-    for cell, (score, top) in auto.items():
-        assert score == (0 if cell in zero else top), (cell, auto)
-
-
 def test_reference_solution_gets_full_automatic_marks(graded_ch11: GradedCourse) -> None:
     auto = _auto(graded_ch11, "s01-solution")
     assert sum(top for _, top in auto.values()) == AUTO_TOTAL
-    _only_these_fail(auto, ())
+    only_these_fail(auto, ALL_CELLS, ())
 
 
 def test_untouched_release_gets_zero(graded_ch11: GradedCourse) -> None:
@@ -140,31 +133,31 @@ def test_wrong_answers_get_nothing(graded_ch11: GradedCourse) -> None:
 
 
 def test_dropout_through_torch_gets_no_credit_for_dropout_only(graded_ch11: GradedCourse) -> None:
-    _only_these_fail(_auto(graded_ch11, TORCH_DROPOUT), DROPOUT)
+    only_these_fail(_auto(graded_ch11, TORCH_DROPOUT), ALL_CELLS, DROPOUT)
     errors = autograded_errors(graded_ch11, ASSIGNMENT, TORCH_DROPOUT)
     assert "torch.nn.functional.dropout (torch's own dropout)" in errors, errors
 
 
 def test_a_crop_calling_convkit_gets_no_credit_for_the_crop(graded_ch11: GradedCourse) -> None:
-    _only_these_fail(_auto(graded_ch11, CONVKIT_CROP), (*CROP, *PREDICT))
+    only_these_fail(_auto(graded_ch11, CONVKIT_CROP), ALL_CELLS, (*CROP, *PREDICT))
     errors = autograded_errors(graded_ch11, ASSIGNMENT, CONVKIT_CROP)
     assert "convkit's reference code (random_crop in convkit.training.augment)" in errors, errors
 
 
 def test_one_crop_position_per_batch_fails_the_per_image_test(graded_ch11: GradedCourse) -> None:
-    _only_these_fail(_auto(graded_ch11, ONE_OFFSET), (*CROP, *PREDICT))
+    only_these_fail(_auto(graded_ch11, ONE_OFFSET), ALL_CELLS, (*CROP, *PREDICT))
     errors = autograded_errors(graded_ch11, ASSIGNMENT, ONE_OFFSET)
     assert "one window position for the whole batch" in errors, errors
 
 
 def test_dropout_without_its_scaling_is_named(graded_ch11: GradedCourse) -> None:
-    _only_these_fail(_auto(graded_ch11, UNSCALED), DROPOUT)
+    only_these_fail(_auto(graded_ch11, UNSCALED), ALL_CELLS, DROPOUT)
     errors = autograded_errors(graded_ch11, ASSIGNMENT, UNSCALED)
     assert "the kept values are not scaled: inverted dropout divides them by 1 - p" in errors
 
 
 def test_adamw_with_the_decay_in_the_gradient_is_named(graded_ch11: GradedCourse) -> None:
-    _only_these_fail(_auto(graded_ch11, ADAM_L2), ADAMW)
+    only_these_fail(_auto(graded_ch11, ADAM_L2), ALL_CELLS, ADAMW)
     errors = autograded_errors(graded_ch11, ASSIGNMENT, ADAM_L2)
     assert "your param equals Adam with an L2 penalty" in errors, errors
 
@@ -179,11 +172,11 @@ def test_adamw_with_the_decay_in_the_gradient_is_named(graded_ch11: GradedCourse
 def test_a_network_over_budget_or_under_threshold_loses_the_network_only(
     graded_ch11: GradedCourse, student: str, zero: tuple[str, ...], words: str
 ) -> None:
-    _only_these_fail(_auto(graded_ch11, student), zero)
+    only_these_fail(_auto(graded_ch11, student), ALL_CELLS, zero)
     assert words in autograded_errors(graded_ch11, ASSIGNMENT, student)
 
 
 def test_a_wrong_prediction_loses_the_predict_item_only(graded_ch11: GradedCourse) -> None:
-    _only_these_fail(_auto(graded_ch11, PREDICT_DOUBLE), PREDICT)
+    only_these_fail(_auto(graded_ch11, PREDICT_DOUBLE), ALL_CELLS, PREDICT)
     errors = autograded_errors(graded_ch11, ASSIGNMENT, PREDICT_DOUBLE)
     assert "the corners where both are padding count twice" in errors, errors
