@@ -410,3 +410,10 @@ def test_default_threads_reads_the_environment(monkeypatch: pytest.MonkeyPatch) 
     monkeypatch.setenv("CONVKIT_THREADS", "zero")
     with pytest.raises(ValueError, match="CONVKIT_THREADS"):
         default_threads()
+
+
+def test_history_epochs_to_reach_counts_from_one() -> None:
+    history = History()
+    for acc in (0.5, 0.91, 0.95):
+        history.record(1.0, acc, acc, 1.0)
+    assert history.epochs_to_reach(0.9) == 2 and history.epochs_to_reach(0.99) is None

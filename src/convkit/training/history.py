@@ -39,6 +39,10 @@ class History:
         """The best held-out accuracy seen (0 when nothing was recorded)."""
         return max(self.test_acc, default=0.0)
 
+    def epochs_to_reach(self, accuracy: float) -> int | None:
+        """The first epoch (1-based) whose held-out accuracy reached ``accuracy`` (None: never)."""
+        return next((e for e, acc in enumerate(self.test_acc, 1) if acc >= accuracy), None)
+
     def seconds_to_reach(self, accuracy: float) -> float | None:
         """Training seconds until the held-out accuracy first reached ``accuracy`` (None: never)."""
         for acc, sec in zip(self.test_acc, self.seconds, strict=True):
