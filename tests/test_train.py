@@ -393,7 +393,14 @@ def test_training_figures_edge_cases_and_errors(small: Digits) -> None:
     with pytest.raises(ValueError, match="no epochs"):
         plot_history(History())
     with pytest.raises(ValueError, match="C_out"):
-        show_filters(np.zeros((4, 3, 5, 5)))
+        show_filters(np.zeros((4, 2, 5, 5)))
+    rgb = np.zeros((3, 3, 5, 5))
+    rgb[1, 0] = 1.0  # filter 1: red weights only -> drawn red on grey
+    fig = show_filters(rgb)
+    assert "RGB" in fig._suptitle.get_text() and not fig.axes[3:]  # no colour bar
+    drawn = fig.axes[1].images[0].get_array()
+    assert np.allclose(drawn[..., 0], 1.0) and np.allclose(drawn[..., 1:], 0.5)
+    assert np.allclose(fig.axes[0].images[0].get_array(), 0.5)  # all-zero filter: grey
     with pytest.raises(TypeError, match="Sequential"):
         show_feature_maps(nn.Linear(3, 3), np.zeros((1, 28, 28)))
     with pytest.raises(ValueError, match="3 images, 2 labels"):

@@ -49,3 +49,23 @@ class History:
             if acc >= accuracy:
                 return sec
         return None
+
+    def early_stop(self, patience: int) -> tuple[int, int]:
+        """Where early stopping with ``patience`` ends this run: (stop epoch, kept epoch).
+
+        Training stops after the first epoch that is ``patience`` epochs past the best
+        held-out accuracy so far (ties keep the earlier epoch), or after the last epoch;
+        the kept model is the one of the best epoch up to the stop.  Epochs are 1-based.
+        ValueError when nothing was recorded or ``patience`` < 1.
+        """
+        if isinstance(patience, bool) or not isinstance(patience, int) or patience < 1:
+            raise ValueError(f"early_stop: patience must be an int >= 1, got {patience!r}")
+        if not self.test_acc:
+            raise ValueError("early_stop: the history is empty")
+        best = 0
+        for epoch, acc in enumerate(self.test_acc):
+            if acc > self.test_acc[best]:
+                best = epoch
+            if epoch - best >= patience:
+                return epoch + 1, best + 1
+        return len(self.test_acc), best + 1

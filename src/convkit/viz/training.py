@@ -236,35 +236,47 @@ def show_misclassified(
 
 
 def show_filters(weight: ArrayLike | torch.Tensor, title: str = "First-layer filters") -> Figure:
-    """First-layer kernels as a grid, red positive / blue negative.
+    """First-layer kernels as a grid: grey filters red positive / blue negative, colour
+    filters as RGB images.
 
-    weight: (C_out, 1, k, k) or (C_out, k, k), an array or a tensor -> Figure.
+    weight: (C_out, 1, k, k), (C_out, k, k) or (C_out, 3, k, k), an array or a tensor ->
+    Figure.
 
-    One symmetric colour scale (centred at 0) is shared by all filters so they
-    can be compared.
+    Grey filters share one symmetric colour scale (centred at 0), so they can be
+    compared.  Colour filters are drawn as images, each scaled on its own so that 0 is
+    mid-grey and its largest weight reaches full intensity: a pixel is red where the
+    red weights are positive and the others negative, dark where all are negative.
     """
     w = weight.detach().cpu().numpy() if isinstance(weight, torch.Tensor) else np.asarray(weight)
     if w.ndim == 4 and w.shape[1] == 1:
         w = w[:, 0]
-    if w.ndim != 3 or w.shape[0] == 0:
+    colour = w.ndim == 4 and w.shape[1] == 3
+    if not colour and (w.ndim != 3 or w.shape[0] == 0):
         raise ValueError(
-            f"show_filters: weight must be (C_out, 1, k, k) or (C_out, k, k), got {np.shape(w)}"
+            "show_filters: weight must be (C_out, 1, k, k), (C_out, k, k) or "
+            f"(C_out, 3, k, k), got {np.shape(w)}"
         )
     w = w.astype(np.float64)
     limit = float(np.abs(w).max()) or 1.0
     n = w.shape[0]
     cols = min(8, n)
     rows = math.ceil(n / cols)
-    figsize = (1.1 * cols + 0.8, 1.15 * rows + 0.5)
+    figsize = (1.1 * cols + (0.3 if colour else 0.8), 1.15 * rows + 0.5)
     fig, axes = course_subplots(rows, cols, figsize=figsize, squeeze=False)
     image = None
     for ax in axes.ravel():
         _blank(ax)
     for k, ax in enumerate(axes.ravel()[:n]):
-        image = ax.imshow(w[k], cmap="RdBu_r", norm=TwoSlopeNorm(0.0, -limit, limit))
+        if colour:
+            scale = float(np.abs(w[k]).max()) or 1.0
+            ax.imshow(0.5 + 0.5 * w[k].transpose(1, 2, 0) / scale)
+        else:
+            image = ax.imshow(w[k], cmap="RdBu_r", norm=TwoSlopeNorm(0.0, -limit, limit))
         ax.set_title(f"#{k}", fontsize=8)
-    fig.colorbar(image, ax=axes.ravel().tolist(), shrink=0.8, label="weight")
-    fig.suptitle(f"{title} ({n} of size {w.shape[1]}×{w.shape[2]})", fontweight="bold")
+    if image is not None:
+        fig.colorbar(image, ax=axes.ravel().tolist(), shrink=0.8, label="weight")
+    size = f"{w.shape[-2]}×{w.shape[-1]}"
+    fig.suptitle(f"{title} ({n} of size {size}{', RGB' if colour else ''})", fontweight="bold")
     return finish(fig)
 
 
