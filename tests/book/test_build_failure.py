@@ -51,3 +51,24 @@ def test_rebuild_without_change_executes_nothing(built_book: Path, capfd) -> Non
     assert "Executing notebook" not in out and "in parallel before the build" not in out
     assert "convkit changed" not in out
     assert "0 added, 0 changed, 0 removed" in out
+
+
+def test_jupyter_books_own_execution_is_single_threaded(tmp_path: Path) -> None:
+    """A notebook the parallel pass does not serve runs in Jupyter Book's kernel, with the
+    same one-thread environment, so a chapter's numbers do not depend on the path."""
+    shutil.copy(ROOT / "_config.yml", tmp_path / "_config.yml")
+    shutil.copy(ROOT / "references.bib", tmp_path / "references.bib")
+    (tmp_path / "_toc.yml").write_text("format: jb-book\nroot: intro\nchapters:\n  - file: env\n")
+    (tmp_path / "intro.md").write_text("# Intro\n")
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                 "language": "python"}
+    check = ("import os\n"
+             "assert os.environ.get('OMP_NUM_THREADS') == '1', os.environ.get('OMP_NUM_THREADS')\n"
+             "assert os.environ.get('CONVKIT_THREADS') == '1'")
+    nb.cells = [nbformat.v4.new_markdown_cell("# Env"), nbformat.v4.new_code_cell(check)]
+    nbformat.write(nb, tmp_path / "env.ipynb")
+    npm_cache = ROOT / "_build" / ".book_vendor" / "npm"
+    if npm_cache.is_dir():
+        shutil.copytree(npm_cache, tmp_path / "_build" / ".book_vendor" / "npm")
+    assert build(tmp_path, parallel=False).exists()

@@ -17,12 +17,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from convkit._env import SINGLE_THREAD_ENV
 from convkit.book.pre_execute import pre_execute
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
@@ -125,8 +127,12 @@ def build(root: Path, *, all_pages: bool = False, parallel: bool = True) -> Path
     if all_pages:
         cmd.append("--all")
     lines: list[str] = []
+    # A notebook the parallel pass could not serve runs in Jupyter Book's own kernel; one
+    # thread there too, so every chapter prints the same numbers however it was run.
+    env = {**os.environ, **SINGLE_THREAD_ENV}
     with subprocess.Popen(
-        cmd, cwd=root, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1
+        cmd, cwd=root, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        bufsize=1,
     ) as proc:
         assert proc.stdout is not None
         for line in proc.stdout:
