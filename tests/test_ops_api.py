@@ -11,7 +11,8 @@ PUBLIC = [
     "conv2d_backward", "max_pool2d", "avg_pool2d", "global_avg_pool2d", "max_pool2d_backward",
     "output_size", "conv2d_params", "linear_params", "receptive_field",
     "batch_norm", "batch_norm_naive", "batch_norm_backward", "group_norm", "layer_norm",
-    "kaiming_std", "xavier_std", "dropout", "dropout_backward",
+    "kaiming_std", "xavier_std", "dropout", "dropout_backward", "conv_transpose2d",
+    "conv_transpose2d_naive",
 ]
 
 
@@ -27,8 +28,12 @@ def test_public_function_is_exported_and_documented(name):
 @pytest.mark.parametrize(
     ("name", "params"),
     [
-        ("conv2d", ["x", "weight", "bias", "stride", "padding", "dilation"]),
-        ("conv2d_naive", ["x", "weight", "bias", "stride", "padding", "dilation"]),
+        ("conv2d", ["x", "weight", "bias", "stride", "padding", "dilation", "groups"]),
+        ("conv2d_naive", ["x", "weight", "bias", "stride", "padding", "dilation", "groups"]),
+        ("conv_transpose2d", ["x", "weight", "bias", "stride", "padding", "output_padding",
+                              "groups", "dilation"]),
+        ("conv_transpose2d_naive", ["x", "weight", "bias", "stride", "padding",
+                                    "output_padding", "groups", "dilation"]),
         ("conv1d", ["x", "weight", "bias", "stride", "padding", "dilation"]),
         ("im2col", ["x", "kernel_size", "stride", "padding", "dilation"]),
         ("conv2d_backward", ["grad_out", "x", "weight", "stride", "padding", "dilation"]),

@@ -293,13 +293,14 @@ class ConvSetup(NamedTuple):
     """Validated convolution arguments (spatial rank 1 or 2)."""
 
     x: np.ndarray  # batched: (N, C_in, *spatial)
-    weight: np.ndarray  # (C_out, C_in, *kernel)
+    weight: np.ndarray  # (C_out, C_in / groups, *kernel)
     bias: np.ndarray | None  # (C_out,)
     stride: tuple[int, ...]
     dilation: tuple[int, ...]
     pads: tuple[tuple[int, int], ...]  # (before, after) per spatial axis
     out_size: tuple[int, ...]  # output spatial size
     unbatched: bool
+    groups: int = 1
 
     @property
     def kernel(self) -> tuple[int, ...]:
@@ -323,12 +324,14 @@ def conv_setup(
     *,
     spatial: int,
     extra: dict[str, object] | None = None,
+    groups: object = 1,
 ) -> tuple[ConvSetup, list[np.ndarray]]:
     """Validate the arguments of a convolution with ``spatial`` (1 or 2) spatial axes.
 
     x: (N, C_in, H, W) or (C_in, H, W) (1-D: (N, C_in, L) or (C_in, L)),
-    weight: (C_out, C_in, kh, kw) (1-D: (C_out, C_in, k)), bias: (C_out,) or None
-    -> a :class:`ConvSetup` with x batched (N, C_in, H, W) and the output size (H_out, W_out).
+    weight: (C_out, C_in / groups, kh, kw) (1-D: (C_out, C_in / groups, k)), bias:
+    (C_out,) or None -> a :class:`ConvSetup` with x batched (N, C_in, H, W) and the output
+    size (H_out, W_out).  ``groups`` (>= 1) divides both C_in and C_out.
     ``extra`` names further arrays (e.g. ``grad_out``) converted to the same float
     dtype; they are returned, converted, as the second item.
     """
@@ -341,11 +344,18 @@ def conv_setup(
     check_ndim(func, "weight", w_arr, ["(C_out, C_in, " + ", ".join(kernel_axes) + ")"])
     if 0 in w_arr.shape:
         raise ValueError(f"{func}: weight must not have an empty axis, got shape {w_arr.shape}")
-    if xb.shape[1] != w_arr.shape[1]:
+    groups_n = int_at_least(func, "groups", groups, 1)
+    if xb.shape[1] != w_arr.shape[1] * groups_n:
+        per_group = f" ({w_arr.shape[1]} per group x {groups_n} groups)" if groups_n > 1 else ""
         raise ValueError(
             f"{func}: input has {x_arr.shape[0 if unbatched else 1]} channels "
-            f"(x.shape={tuple(x_arr.shape)}) but weight expects {w_arr.shape[1]} "
-            f"(weight.shape={tuple(w_arr.shape)})"
+            f"(x.shape={tuple(x_arr.shape)}) but weight expects {w_arr.shape[1] * groups_n}"
+            f"{per_group} (weight.shape={tuple(w_arr.shape)})"
+        )
+    if w_arr.shape[0] % groups_n:
+        raise ValueError(
+            f"{func}: the {w_arr.shape[0]} output channels of weight.shape="
+            f"{tuple(w_arr.shape)} do not split into {groups_n} groups"
         )
     if b_arr is not None and b_arr.shape != (w_arr.shape[0],):
         raise ValueError(
@@ -363,7 +373,7 @@ def conv_setup(
             AXIS_NAMES[spatial], xb.shape[2:], kernel, stride_t, pads, dilation_t, strict=True
         )
     )
-    setup = ConvSetup(xb, w_arr, b_arr, stride_t, dilation_t, pads, out_size, unbatched)
+    setup = ConvSetup(xb, w_arr, b_arr, stride_t, dilation_t, pads, out_size, unbatched, groups_n)
     return setup, others
 
 

@@ -10,6 +10,8 @@ lists give float64.
   (``conv2d_naive``: the formula as loops; ``conv2d``: im2col + one matrix product).
 - :mod:`~convkit.ops.im2col`: ``im2col`` (torch's ``unfold``) and the window views.
 - :mod:`~convkit.ops.conv_backward`: ``conv2d_backward``.
+- :mod:`~convkit.ops.conv_transpose`: ``conv_transpose2d`` (``conv_transpose2d_naive``: the
+  scatter as loops), the transposed convolution.
 - :mod:`~convkit.ops.conv_cached`: the training path's convolution that keeps its columns.
 - :mod:`~convkit.ops.pooling`: max (``max_pool2d_naive``: the definition as loops),
   average and global pooling, and max pooling's backward pass (also as a cached

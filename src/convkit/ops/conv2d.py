@@ -23,15 +23,29 @@ def conv2d(
     stride: int | tuple[int, int] = 1,
     padding: int | tuple[int, int] | str = 0,
     dilation: int | tuple[int, int] = 1,
+    groups: int = 1,
 ) -> np.ndarray:
     """Vectorised 2-D convolution (cross-correlation), the contract of torch's ``conv2d``.
 
-    x: (N, C_in, H, W) or (C_in, H, W); weight: (C_out, C_in, kh, kw); bias: (C_out,)
-    or None -> (N, C_out, H_out, W_out) (or (C_out, H_out, W_out) when unbatched).
-    ``padding`` is an int, a pair, "valid" or "same" (stride 1 only).
+    x: (N, C_in, H, W) or (C_in, H, W); weight: (C_out, C_in / groups, kh, kw); bias:
+    (C_out,) or None -> (N, C_out, H_out, W_out) (or (C_out, H_out, W_out) when unbatched).
+    ``padding`` is an int, a pair, "valid" or "same" (stride 1 only).  With ``groups``
+    g, the input channels and the kernels split into g groups and each group of
+    kernels sees only its group of channels (g = C_in: a depthwise convolution).
     """
-    s, _ = conv_setup("conv2d", x, weight, bias, stride, padding, dilation, spatial=2)
-    out = correlate(s.x, s.weight, s.bias, s.pads, s.stride, s.dilation, s.out_size)
+    s, _ = conv_setup("conv2d", x, weight, bias, stride, padding, dilation, spatial=2,
+                      groups=groups)  # fmt: skip
+    if s.groups == 1:
+        out = correlate(s.x, s.weight, s.bias, s.pads, s.stride, s.dilation, s.out_size)
+    else:
+        per_in, per_out = s.x.shape[1] // s.groups, s.weight.shape[0] // s.groups
+        out = np.concatenate([
+            correlate(s.x[:, g * per_in : (g + 1) * per_in],
+                      s.weight[g * per_out : (g + 1) * per_out],
+                      None if s.bias is None else s.bias[g * per_out : (g + 1) * per_out],
+                      s.pads, s.stride, s.dilation, s.out_size)
+            for g in range(s.groups)
+        ], axis=1)  # fmt: skip
     return out[0] if s.unbatched else out
 
 
@@ -42,19 +56,24 @@ def conv2d_naive(
     stride: int | tuple[int, int] = 1,
     padding: int | tuple[int, int] | str = 0,
     dilation: int | tuple[int, int] = 1,
+    groups: int = 1,
 ) -> np.ndarray:
     """The same contract as :func:`conv2d`, written as explicit loops (slow; tiny inputs only).
 
-    out[n, o, i, j] = b[o] + sum_c sum_m sum_k xpad[n, c, i*sh + m*dh, j*sw + k*dw] * w[o, c, m, k]
+    out[n, o, i, j] = b[o] + sum_c sum_m sum_k xpad[n, c0 + c, i*sh + m*dh, j*sw + k*dw]
+    * w[o, c, m, k], where c runs over the C_in / groups channels of o's group and c0 is
+    that group's first channel.
 
-    x: (N, C_in, H, W) or (C_in, H, W); weight: (C_out, C_in, kh, kw); bias: (C_out,)
-    or None -> (N, C_out, H_out, W_out) (or (C_out, H_out, W_out) when unbatched).
+    x: (N, C_in, H, W) or (C_in, H, W); weight: (C_out, C_in / groups, kh, kw); bias:
+    (C_out,) or None -> (N, C_out, H_out, W_out) (or (C_out, H_out, W_out) when unbatched).
     """
-    s, _ = conv_setup("conv2d_naive", x, weight, bias, stride, padding, dilation, spatial=2)
+    s, _ = conv_setup("conv2d_naive", x, weight, bias, stride, padding, dilation, spatial=2,
+                      groups=groups)  # fmt: skip
     (top, bottom), (left, right) = s.pads
     xpad, w, b = pad_hw(s.x, top, bottom, left, right), s.weight, s.bias
-    batch, in_channels = s.x.shape[:2]
-    out_channels, _, kh, kw = w.shape
+    batch = s.x.shape[0]
+    out_channels, in_channels, kh, kw = w.shape  # in_channels: per group
+    per_group_out = out_channels // s.groups
     (sh, sw), (dh, dw), (out_h, out_w) = s.stride, s.dilation, s.out_size
 
     out = np.zeros((batch, out_channels, out_h, out_w), dtype=w.dtype)
@@ -63,10 +82,11 @@ def conv2d_naive(
             for i in range(out_h):
                 for j in range(out_w):
                     total = 0.0 if b is None else b[o]
+                    first = (o // per_group_out) * in_channels  # the group's first channel
                     for c in range(in_channels):
                         for m in range(kh):
                             for k in range(kw):
-                                pixel = xpad[n, c, i * sh + m * dh, j * sw + k * dw]
+                                pixel = xpad[n, first + c, i * sh + m * dh, j * sw + k * dw]
                                 total += pixel * w[o, c, m, k]
                     out[n, o, i, j] = total
     return out[0] if s.unbatched else out
