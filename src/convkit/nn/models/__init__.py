@@ -28,9 +28,11 @@ from convkit.nn.models.modern import (
 )
 from convkit.nn.models.resnet import BasicBlock, Bottleneck, resnet, resnet18, resnet50
 from convkit.nn.models.summary import (
+    LayerCost,
     LayerRow,
     count_params,
     format_summary,
+    layer_costs,
     layer_summary,
     weight_depth,
 )
@@ -49,6 +51,7 @@ __all__ = [
     "DepthwiseSeparableConv2d",
     "EuclideanRBF",
     "Inception",
+    "LayerCost",
     "LayerRow",
     "PartialConv2d",
     "PatchEmbedding",
@@ -62,6 +65,7 @@ __all__ = [
     "digit_codes",
     "format_summary",
     "googlenet",
+    "layer_costs",
     "layer_summary",
     "lenet5",
     "lenet5_1998",

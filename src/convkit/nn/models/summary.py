@@ -1,4 +1,9 @@
-"""Parameter counts and a layer-by-layer shape trace of any torch model."""
+"""Parameter counts, a layer-by-layer shape trace and the cost of every layer of a torch model.
+
+- :func:`layer_summary`: every leaf layer's output shape and parameters;
+- :func:`layer_costs`: the same with each layer's multiply-adds and the numbers it
+  outputs (its activation memory, in values) for one input (chapter 12).
+"""
 
 from __future__ import annotations
 
@@ -10,7 +15,15 @@ from torch import nn
 
 from convkit.nn.torch_state import eval_mode
 
-__all__ = ["LayerRow", "count_params", "format_summary", "layer_summary", "weight_depth"]
+__all__ = [
+    "LayerCost",
+    "LayerRow",
+    "count_params",
+    "format_summary",
+    "layer_costs",
+    "layer_summary",
+    "weight_depth",
+]
 
 
 class LayerRow(NamedTuple):
@@ -48,38 +61,36 @@ def count_params(model: nn.Module, trainable_only: bool = True) -> int:
     return sum(p.numel() for p in model.parameters() if p.requires_grad or not trainable_only)
 
 
-def layer_summary(model: nn.Module, input_shape: Sequence[int]) -> list[LayerRow]:
-    """Run one zero input through ``model`` and record every leaf layer's output shape.
+class _Call(NamedTuple):
+    name: str
+    module: nn.Module
+    input_shape: tuple[int, ...]
+    output_shape: tuple[int, ...]
 
-    model: a ``torch.nn.Module``; its leaf modules (those without children) are traced
-    in the order they run.
-    input_shape: the shape of ONE input without the batch axis, e.g. ``(1, 28, 28)``.
 
-    Returns one :class:`LayerRow` per leaf-module call, output shapes with a batch axis
-    of 1. The model's train/eval mode is restored afterwards. Raises TypeError if
-    ``model`` is not a Module or ``input_shape`` is not a sequence of ints, and
-    ValueError for a non-positive size or when the model rejects an input of that shape.
-    """
-    _check_module("layer_summary", model)
+def _trace(func: str, model: nn.Module, input_shape: Sequence[int]) -> list[_Call]:
+    """Every leaf-module call of one zero input (batch 1) through ``model``, in order."""
+    _check_module(func, model)
     if isinstance(input_shape, int | str) or not all(
         isinstance(s, int) and not isinstance(s, bool) for s in input_shape
     ):
         raise TypeError(
-            f"layer_summary: input_shape must be a sequence of ints like (1, 28, 28), "
+            f"{func}: input_shape must be a sequence of ints like (1, 28, 28), "
             f"got {input_shape!r}"
         )
     shape = tuple(input_shape)
     if not shape or any(s < 1 for s in shape):
-        raise ValueError(f"layer_summary: input_shape sizes must be positive, got {shape}")
+        raise ValueError(f"{func}: input_shape sizes must be positive, got {shape}")
 
-    rows: list[LayerRow] = []
+    calls: list[_Call] = []
 
     def record(name: str):
-        def hook(module: nn.Module, _inputs: object, output: object) -> None:
+        def hook(module: nn.Module, inputs: object, output: object) -> None:
+            first = inputs[0] if isinstance(inputs, tuple | list) and inputs else inputs
+            in_shape = tuple(first.shape) if isinstance(first, torch.Tensor) else ()
             out = output[0] if isinstance(output, tuple | list) else output
             out_shape = tuple(out.shape) if isinstance(out, torch.Tensor) else ()
-            params = sum(p.numel() for p in module.parameters(recurse=False))
-            rows.append(LayerRow(name, type(module).__name__, out_shape, params))
+            calls.append(_Call(name, module, in_shape, out_shape))
 
         return hook
 
@@ -95,12 +106,90 @@ def layer_summary(model: nn.Module, input_shape: Sequence[int]) -> list[LayerRow
             model(torch.zeros((1, *shape), dtype=dtype))
     except RuntimeError as exc:
         raise ValueError(
-            f"layer_summary: the model does not accept an input of shape {(1, *shape)}: {exc}"
+            f"{func}: the model does not accept an input of shape {(1, *shape)}: {exc}"
         ) from exc
     finally:
         for handle in handles:
             handle.remove()
-    return rows
+    return calls
+
+
+def layer_summary(model: nn.Module, input_shape: Sequence[int]) -> list[LayerRow]:
+    """Run one zero input through ``model`` and record every leaf layer's output shape.
+
+    model: a ``torch.nn.Module``; its leaf modules (those without children) are traced
+    in the order they run.
+    input_shape: the shape of ONE input without the batch axis, e.g. ``(1, 28, 28)``.
+
+    Returns one :class:`LayerRow` per leaf-module call, output shapes with a batch axis
+    of 1. The model's train/eval mode is restored afterwards. Raises TypeError if
+    ``model`` is not a Module or ``input_shape`` is not a sequence of ints, and
+    ValueError for a non-positive size or when the model rejects an input of that shape.
+    """
+    return [
+        LayerRow(c.name, type(c.module).__name__, c.output_shape,
+                 sum(p.numel() for p in c.module.parameters(recurse=False)))
+        for c in _trace("layer_summary", model, input_shape)
+    ]  # fmt: skip
+
+
+class LayerCost(NamedTuple):
+    """One leaf layer's cost for one input in :func:`layer_costs`.
+
+    output_shape: without the batch axis, e.g. ``(16, 14, 14)``; params: the parameters
+    the layer owns; multiply_adds: its multiply-adds; activations: the numbers it outputs.
+    """
+
+    name: str
+    kind: str
+    output_shape: tuple[int, ...]
+    params: int
+    multiply_adds: int
+    activations: int
+
+
+def _numel(shape: Sequence[int]) -> int:
+    total = 1
+    for s in shape:
+        total *= s
+    return total
+
+
+def _multiply_adds(call: _Call) -> int:
+    """A weighted layer's multiply-adds for one input (batch 1); 0 for other layers."""
+    m = call.module
+    if isinstance(m, nn.Conv1d | nn.Conv2d | nn.Conv3d):
+        # every output value: a window over the C_in / groups channels of its group
+        per_output = (m.in_channels // m.groups) * _numel(m.kernel_size)
+        return _numel(call.output_shape) * per_output
+    if isinstance(m, nn.ConvTranspose1d | nn.ConvTranspose2d | nn.ConvTranspose3d):
+        # every input value scatters a kernel into C_out / groups channels
+        per_input = (m.out_channels // m.groups) * _numel(m.kernel_size)
+        return _numel(call.input_shape) * per_input
+    if isinstance(m, nn.Linear):
+        return _numel(call.output_shape) * m.in_features
+    return 0
+
+
+def layer_costs(model: nn.Module, input_shape: Sequence[int]) -> list[LayerCost]:
+    """Every leaf layer of ``model`` with its output shape, parameters, multiply-adds and
+    activations, for ONE input of ``input_shape`` (no batch axis, e.g. ``(3, 32, 32)``).
+
+    -> one :class:`LayerCost` per leaf-module call, in the order they run.  Multiply-adds
+    are those of the weighted layers, as papers count them: a convolution's
+    ``C_out * H_out * W_out * (C_in / groups) * kh * kw``, a transposed convolution's
+    ``C_in * H_in * W_in * (C_out / groups) * kh * kw``, a linear layer's
+    ``out_features * in_features``; normalisation, pooling and activations count 0 (their
+    few operations per value are not multiply-adds of weights).  Biases are not counted.
+    ``activations`` is the number of values the layer outputs, the memory it holds for
+    the backward pass.  Errors as :func:`layer_summary`.
+    """
+    return [
+        LayerCost(c.name, type(c.module).__name__, c.output_shape[1:],
+                  sum(p.numel() for p in c.module.parameters(recurse=False)),
+                  _multiply_adds(c), _numel(c.output_shape[1:]))
+        for c in _trace("layer_costs", model, input_shape)
+    ]  # fmt: skip
 
 
 def format_summary(rows: Sequence[LayerRow]) -> str:
