@@ -12,7 +12,7 @@ PUBLIC = [
     "output_size", "conv2d_params", "linear_params", "receptive_field",
     "batch_norm", "batch_norm_naive", "batch_norm_backward", "group_norm", "layer_norm",
     "kaiming_std", "xavier_std", "dropout", "dropout_backward", "conv_transpose2d",
-    "conv_transpose2d_naive",
+    "conv_transpose2d_naive", "mask_iou",
 ]
 
 

@@ -27,6 +27,7 @@ from convkit.ops.conv_transpose import conv_transpose2d, conv_transpose2d_naive
 from convkit.ops.correlation import convolve2d, correlate2d
 from convkit.ops.dropout import dropout, dropout_backward
 from convkit.ops.im2col import im2col
+from convkit.ops.masks import mask_iou
 from convkit.ops.normalization import (
     batch_norm,
     batch_norm_backward,
@@ -76,6 +77,7 @@ __all__ = [
     "kaiming_std",
     "layer_norm",
     "linear_params",
+    "mask_iou",
     "max_pool2d",
     "max_pool2d_backward",
     "max_pool2d_naive",

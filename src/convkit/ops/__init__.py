@@ -19,6 +19,7 @@ lists give float64.
 - :mod:`~convkit.ops.shift`: ``shift2d``, whole-pixel shifts.
 - :mod:`~convkit.ops.normalization`: ``batch_norm`` (``batch_norm_naive``: the
   definition as loops) and ``batch_norm_backward``, ``group_norm``, ``layer_norm``.
+- :mod:`~convkit.ops.masks`: ``mask_iou``, intersection over union of segmentation masks.
 - :mod:`~convkit.ops.dropout`: inverted ``dropout``, its cached forward and its backward.
 - ``_fastpath`` (private to ``ops``): the buffer pool and batch slicing of the fast paths.
 """
