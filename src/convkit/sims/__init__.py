@@ -17,6 +17,9 @@ anywidget widgets: live in JupyterLab, embedded (state and ES module) in the sta
   batch norm on or off; every setting precomputed by convkit and embedded.
 - ``AugmentExplorerSim`` (ch11): a colour tile through a random crop of the padded tile, a
   flip, colour jitter and cutout, with their parameters on controls and a seeded Random button.
+- ``TransposeStepperSim`` (ch12): a transposed convolution one input value at a time, each
+  scattering a scaled copy of the kernel (Next / Back / All / Reset), copies adding up, for a
+  stride, a padding (the cells it cuts hatched) and an output padding.
 
 Adding a simulation: write ``<name>.js`` here (an ES module exporting
 ``default { render }``; it may use the helpers of ``_common.js`` -- ``h``, ``fmt``,
@@ -42,6 +45,7 @@ from convkit.sims.pooling import PoolingSim
 from convkit.sims.skip import SkipConnectionSim
 from convkit.sims.sliding import Slide1DSim, Slide2DSim
 from convkit.sims.stride_padding import StridePaddingSim
+from convkit.sims.transpose_stepper import TransposeStepperSim
 
 __all__ = [
     "ArchitectureSim",
@@ -58,4 +62,5 @@ __all__ = [
     "Slide1DSim",
     "Slide2DSim",
     "StridePaddingSim",
+    "TransposeStepperSim",
 ]
