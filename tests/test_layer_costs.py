@@ -59,3 +59,9 @@ def test_layer_costs_errors():
         layer_costs("net", (1, 4, 4))
     with pytest.raises(ValueError, match="does not accept"):
         layer_costs(nn.Conv2d(3, 2, 3), (1, 8, 8))
+
+
+def test_a_model_without_children_is_its_own_layer():
+    (row,) = layer_costs(nn.Conv2d(3, 2, 3), (3, 8, 8))
+    assert row.name == "Conv2d" and row.output_shape == (2, 6, 6)
+    assert row.multiply_adds == 2 * 36 * 27 and row.params == 2 * 27 + 2

@@ -36,6 +36,7 @@ __all__ = [
     "ConvCase",
     "CopyProductSplit",
     "TimingRow",
+    "median_seconds",
     "time_conv_methods",
     "time_copy_and_product",
     "torch_conv_kernel",
@@ -115,7 +116,7 @@ class TimingRow:
         return METHODS[self.method]
 
 
-def _median_seconds(fn: Callable[[], object], repeats: int, budget: float) -> float:
+def median_seconds(fn: Callable[[], object], repeats: int, budget: float) -> float:
     """Median wall-clock seconds of ``fn()`` over up to ``repeats`` runs, stopping early
     once ``budget`` seconds are spent (at least one run)."""
     times: list[float] = []
@@ -203,9 +204,9 @@ def _time_case(
             raise ValueError(f"time_conv_methods: {key} disagrees with torch on {case.name!r}")
     methods["im2col"]()  # warm again after the loops: convkit.ops._fastpath.BufferPool, caches
     seconds = {
-        "loops": _median_seconds(methods["loops"], repeats, loop_budget),
-        "im2col": _median_seconds(methods["im2col"], repeats, float("inf")),
-        "torch": _median_seconds(methods["torch"], repeats, float("inf")),
+        "loops": median_seconds(methods["loops"], repeats, loop_budget),
+        "im2col": median_seconds(methods["im2col"], repeats, float("inf")),
+        "torch": median_seconds(methods["torch"], repeats, float("inf")),
     }
     return [
         TimingRow(case.name, key, s, case.macs, seconds["loops"] / s) for key, s in seconds.items()
@@ -285,8 +286,8 @@ def time_copy_and_product(
         want = conv2d(x, w, **kwargs).reshape(out.shape)
         if not np.allclose(out, want, rtol=1e-3, atol=1e-3):
             raise ValueError(f"{func}: columns @ weights disagree with conv2d on {case.name!r}")
-        copy_s = _median_seconds(lambda: im2col(x, case.kernel, **kwargs), repeats, float("inf"))
-        product_s = _median_seconds(lambda: np.matmul(w2, cols), repeats, float("inf"))
+        copy_s = median_seconds(lambda: im2col(x, case.kernel, **kwargs), repeats, float("inf"))
+        product_s = median_seconds(lambda: np.matmul(w2, cols), repeats, float("inf"))
     return CopyProductSplit(case.name, case.copies, case.macs, copy_s, product_s)
 
 

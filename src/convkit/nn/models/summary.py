@@ -94,10 +94,11 @@ def _trace(func: str, model: nn.Module, input_shape: Sequence[int]) -> list[_Cal
 
         return hook
 
+    # the leaf modules (a model without children is its own only leaf)
     handles = [
-        module.register_forward_hook(record(name))
+        module.register_forward_hook(record(name or type(module).__name__))
         for name, module in model.named_modules()
-        if name and not any(True for _ in module.children())
+        if not any(True for _ in module.children())
     ]
     try:
         param = next(model.parameters(), None)
@@ -117,8 +118,9 @@ def _trace(func: str, model: nn.Module, input_shape: Sequence[int]) -> list[_Cal
 def layer_summary(model: nn.Module, input_shape: Sequence[int]) -> list[LayerRow]:
     """Run one zero input through ``model`` and record every leaf layer's output shape.
 
-    model: a ``torch.nn.Module``; its leaf modules (those without children) are traced
-    in the order they run.
+    model: a ``torch.nn.Module``; its leaf modules (those without children; a model
+    without children is its own leaf, named by its class) are traced in the order they
+    run.
     input_shape: the shape of ONE input without the batch axis, e.g. ``(1, 28, 28)``.
 
     Returns one :class:`LayerRow` per leaf-module call, output shapes with a batch axis
