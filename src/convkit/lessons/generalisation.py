@@ -124,9 +124,16 @@ def colour_net(
     )  # fmt: skip
 
 
+def _crop(images: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    return random_crop(images, images.shape[-2:], max(1, images.shape[-1] // 8), rng)
+
+
+def _flip(images: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    return horizontal_flip(images, rng)
+
+
 def _crop_and_flip(images: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    padding = max(1, images.shape[-1] // 8)
-    return horizontal_flip(random_crop(images, images.shape[-2:], padding, rng), rng)
+    return _flip(_crop(images, rng), rng)
 
 
 def _jitter(images: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -137,12 +144,14 @@ def _cutout(images: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return cutout(images, max(1, images.shape[-1] // 2), rng)
 
 
-#: name -> ``(images (N, C, H, W), rng) -> images``: a random crop of the image padded by
-#: an eighth of its width in zeros (4 pixels at 32 x 32, 2 at 16 x 16) and a horizontal
-#: flip; colour jitter (brightness, contrast and saturation factors each from
-#: [0.6, 1.4]); cutout of a square half the image's width (DeVries & Taylor's 16 x 16 on
-#: 32 x 32 CIFAR-10 images).
+#: name -> ``(images (N, C, H, W), rng) -> images``: "crop", a random crop of the image
+#: padded by an eighth of its width in zeros (4 pixels at 32 x 32, 2 at 16 x 16); "flip",
+#: a horizontal flip with probability 1/2; "crop + flip", both; colour jitter
+#: (brightness, contrast and saturation factors each from [0.6, 1.4]); cutout of a square
+#: half the image's width (DeVries & Taylor's 16 x 16 on 32 x 32 CIFAR-10 images).
 AUGMENTATIONS: dict[str, Callable[[np.ndarray, np.random.Generator], np.ndarray]] = {
+    "crop": _crop,
+    "flip": _flip,
     "crop + flip": _crop_and_flip,
     "colour jitter": _jitter,
     "cutout": _cutout,
