@@ -128,6 +128,8 @@ def test_probe_and_fine_tune_leave_the_pretrained_network_alone() -> None:
     before = {k: v.clone() for k, v in pretrained.state_dict().items()}
     probe = linear_probe(pretrained, data, steps=20)
     tuned = fine_tune(pretrained, data, steps=20)
+    # 40 tiles are repeated 7 times (MIN_EPOCH_TILES = 256): 20 steps of 32 are 2 epochs
+    assert tuned.history.epochs == 2
     for key, value in pretrained.state_dict().items():
         assert torch.equal(value, before[key]), key
     # the probe changed only the last layer; fine-tuning changed the body as well

@@ -38,6 +38,7 @@ from convkit.training.schedules import cosine_lr
 __all__ = [
     "AUGMENTATIONS",
     "CHANNEL_NAMES",
+    "MIN_EPOCH_TILES",
     "Recipe",
     "colour_net",
     "colour_tiles",
@@ -275,6 +276,21 @@ def _steps_to_epochs(n: int, steps: int, batch_size: int) -> int:
     return max(1, round(steps * batch_size / n))
 
 
+#: A labelled set smaller than this is repeated (whole copies) before training, so that
+#: an epoch, after which the validation accuracy is measured, is at least this many
+#: tiles: the same number of steps with far fewer measurements.
+MIN_EPOCH_TILES = 256
+
+
+def _repeated(data: TrainVal) -> TrainVal:
+    """``data`` with its training part repeated to at least :data:`MIN_EPOCH_TILES` tiles."""
+    copies = -(-MIN_EPOCH_TILES // len(data.y_train))  # ceiling division
+    if copies <= 1:
+        return data
+    return data._replace(x_train=np.concatenate([data.x_train] * copies),
+                         y_train=np.concatenate([data.y_train] * copies))  # fmt: skip
+
+
 def linear_probe(
     pretrained: nn.Sequential, data: TrainVal, *, steps: int = 150, seed: int = 0
 ) -> Trained:
@@ -308,11 +324,14 @@ def fine_tune(
     data as in :func:`linear_probe` -> :class:`Trained`.  About ``steps`` steps of Adam
     (``lr``, a third of :func:`pretrain`'s, under a cosine schedule) with crops and flips;
     batch norm runs in training mode, so its running statistics move to the new tiles.
+    A set of fewer than :data:`MIN_EPOCH_TILES` tiles is repeated to make epochs of at
+    least that many (the validation accuracy is measured after each epoch).
     """
     classes = int(data.y_train.max()) + 1
     seed_everything(seed)
     model = copy.deepcopy(pretrained)
     model[-1] = nn.Linear(model[-1].in_features, classes)
+    data = _repeated(data)
     epochs = _steps_to_epochs(len(data.y_train), steps, 32)
     history = fit(model, data, epochs=epochs, batch_size=32, lr=lr, seed=seed, threads=1,
                   progress=False, schedule=cosine_lr, augment=_crop_and_flip)  # fmt: skip
@@ -322,11 +341,13 @@ def fine_tune(
 def from_scratch(data: TrainVal, *, steps: int = 150, seed: int = 0) -> Trained:
     """A new :func:`colour_net` trained on ``data`` alone for about ``steps`` steps.
 
-    data as in :func:`linear_probe` -> :class:`Trained` (as :func:`pretrain`'s training).
+    data as in :func:`linear_probe` -> :class:`Trained` (as :func:`pretrain`'s training;
+    small sets repeated as in :func:`fine_tune`).
     """
     classes = int(data.y_train.max()) + 1
     seed_everything(seed)
     model = colour_net(num_classes=classes, side=data.x_train.shape[-1])
+    data = _repeated(data)
     epochs = _steps_to_epochs(len(data.y_train), steps, 32)
     history = fit(model, data, epochs=epochs, batch_size=32, lr=3e-3, seed=seed, threads=1,
                   progress=False, schedule=cosine_lr, augment=_crop_and_flip)  # fmt: skip
