@@ -206,3 +206,65 @@ def set_slider(root, name: str, value: int) -> None:
     slider.fill(str(value))  # sets the range input's value and fires "input"
     assert root.locator(f'[data-role="{name}-value"]').inner_text().strip() == str(value)
 
+
+def widget_vendor(tmp_path_factory) -> Path:
+    """The book's vendored widget code (require.js, the html-manager, anywidget): the built
+    site's, or laid out as the build does (from the build's npm cache when it has one)."""
+    built = HTML_DIR / "vendor"
+    if (built / "MANIFEST.json").exists():
+        return built
+    import shutil
+
+    from convkit.book.assets import prepare_vendor
+
+    cache = tmp_path_factory.mktemp("book_vendor")
+    shared = ROOT / "_build" / ".book_vendor" / "npm"
+    if shared.is_dir():
+        shutil.copytree(shared, cache / "npm")
+    return prepare_vendor(cache)
+
+
+def standalone_page(folder: Path, vendor: Path, sim) -> Path:
+    """An HTML page in ``folder`` that embeds simulation ``sim``'s state and view as the
+    built book does (widget state, require.js, the require config, the html-manager's
+    embed script, then the view), with ``vendor`` linked beside it; returns its path."""
+    from ipywidgets.embed import dependency_state, embed_data
+
+    # the full state (as the book stores it) of this sim and its layout only
+    state = dependency_state(sim, drop_defaults=False)
+    data = embed_data(views=[sim], drop_defaults=False, state=state)
+    assert len(data["manager_state"]["state"]) == 2
+
+    def script(kind: str, payload: dict) -> str:
+        text = json.dumps(payload).replace("</", "<\\/")
+        return f'<script type="application/vnd.jupyter.widget-{kind}+json">{text}</script>'
+
+    (folder / "vendor").symlink_to(vendor, target_is_directory=True)
+    page = folder / f"{sim._sim_name}.html"
+    page.write_text(
+        "<!DOCTYPE html>\n<html><head><meta charset='utf-8'>"
+        f"<title>{type(sim).__name__}</title>\n"
+        + script("state", data["manager_state"])
+        + '\n<script src="vendor/requirejs/require.js"></script>\n'
+        '<script src="vendor/convkit/widgets-require-config.js"></script>\n'
+        '<script src="vendor/html-manager/dist/embed-amd.js"></script>\n'
+        + "</head><body><main>\n"
+        + script("view", data["view_specs"][0])
+        + "\n</main></body></html>\n"
+    )
+    return page
+
+
+def check_built_sims(visit, docname: str, sim_id: str, sim_kind: str, check) -> None:
+    """Open the built page ``docname`` with ``visit`` and run ``check(root, state)`` on each
+    embedded simulation whose anywidget id is ``sim_id`` (drawn in ``[data-sim=sim_kind]``);
+    every one must have rendered and the page must load without problems."""
+    result = visit(docname)
+    html = HTML_DIR / f"{docname}.html"
+    states = [s for s in embedded_views(html) if s.get("_anywidget_id") == sim_id]
+    roots = result.page.locator(f'[data-sim="{sim_kind}"]')
+    name = sim_id.rsplit(".", 1)[-1]
+    assert roots.count() == len(states) > 0, f"{docname}: {name} did not render"
+    for index, state in enumerate(states):
+        check(roots.nth(index), state)
+    assert result.problems() == [], "\n".join(result.problems())

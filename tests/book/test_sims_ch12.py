@@ -10,21 +10,20 @@ book's vendored widget manager, no kernel)."""
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import numpy as np
 import pytest
 from book_site import (
-    HTML_DIR,
-    ROOT,
     SCREENSHOT_DIR,
-    embedded_views,
+    check_built_sims,
     open_page,
     set_slider,
     shown,
     sources_using,
+    standalone_page,
     toc_docnames,
+    widget_vendor,
 )
 
 from convkit import conv_transpose2d
@@ -220,60 +219,13 @@ if DOCNAMES:  # defined only then: an empty parametrisation would still collect 
 
     @pytest.mark.parametrize("docname", DOCNAMES)
     def test_transpose_stepper_matches_convkit(visit, docname: str) -> None:
-        result = visit(docname)
-        html = HTML_DIR / f"{docname}.html"
-        states = [s for s in embedded_views(html) if s.get("_anywidget_id") == SIM_ID]
-        roots = result.page.locator(f'[data-sim="{SIM_KIND}"]')
-        assert roots.count() == len(states) > 0, f"{docname}: TransposeStepperSim did not render"
-        for index, state in enumerate(states):
-            check_sim(roots.nth(index), state)
-        assert result.problems() == [], "\n".join(result.problems())
+        check_built_sims(visit, docname, SIM_ID, SIM_KIND, check_sim)
 
 
 @pytest.fixture(scope="module")
 def vendor(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The book's vendored widget code (require.js, the html-manager, anywidget): the built
-    site's, or laid out as the build does (from the build's npm cache when it has one)."""
-    built = HTML_DIR / "vendor"
-    if (built / "MANIFEST.json").exists():
-        return built
-    from convkit.book.assets import prepare_vendor
-
-    cache = tmp_path_factory.mktemp("book_vendor")
-    shared = ROOT / "_build" / ".book_vendor" / "npm"
-    if shared.is_dir():
-        shutil.copytree(shared, cache / "npm")
-    return prepare_vendor(cache)
-
-
-def standalone_page(folder: Path, vendor: Path, sim: TransposeStepperSim) -> Path:
-    """An HTML page in ``folder`` that embeds ``sim``'s state and view as the built book
-    does (widget state, require.js, the require config, the html-manager's embed script,
-    then the view), with ``vendor`` linked beside it; returns the page's path."""
-    from ipywidgets.embed import dependency_state, embed_data
-
-    # the full state (as the book stores it) of this sim and its layout only
-    state = dependency_state(sim, drop_defaults=False)
-    data = embed_data(views=[sim], drop_defaults=False, state=state)
-    assert len(data["manager_state"]["state"]) == 2
-
-    def script(kind: str, payload: dict) -> str:
-        text = json.dumps(payload).replace("</", "<\\/")
-        return f'<script type="application/vnd.jupyter.widget-{kind}+json">{text}</script>'
-
-    (folder / "vendor").symlink_to(vendor, target_is_directory=True)
-    page = folder / "transpose_stepper.html"
-    page.write_text(
-        "<!DOCTYPE html>\n<html><head><meta charset='utf-8'><title>TransposeStepperSim</title>\n"
-        + script("state", data["manager_state"])
-        + '\n<script src="vendor/requirejs/require.js"></script>\n'
-        '<script src="vendor/convkit/widgets-require-config.js"></script>\n'
-        '<script src="vendor/html-manager/dist/embed-amd.js"></script>\n'
-        + "</head><body><main>\n"
-        + script("view", data["view_specs"][0])
-        + "\n</main></body></html>\n"
-    )
-    return page
+    """The book's vendored widget code, as the built site has it."""
+    return widget_vendor(tmp_path_factory)
 
 
 STANDALONE = {
