@@ -251,6 +251,12 @@ def pretrain(data: TrainVal, *, epochs: int = 15, seed: int = 0) -> Trained:
 
     data: x_train (N, 3, H, W), y_train (N,) in 0..K-1, x_val, y_val -> :class:`Trained`.
     """
+    return _train_new(data, epochs, seed)
+
+
+def _train_new(data: TrainVal, epochs: int, seed: int) -> Trained:
+    """A new :func:`colour_net` for ``data``'s classes (built after ``seed_everything``),
+    trained ``epochs`` epochs with crops and flips, Adam 3e-3 under a cosine schedule."""
     classes = int(data.y_train.max()) + 1
     seed_everything(seed)
     model = colour_net(num_classes=classes, side=data.x_train.shape[-1])
@@ -344,14 +350,8 @@ def from_scratch(data: TrainVal, *, steps: int = 150, seed: int = 0) -> Trained:
     data as in :func:`linear_probe` -> :class:`Trained` (as :func:`pretrain`'s training;
     small sets repeated as in :func:`fine_tune`).
     """
-    classes = int(data.y_train.max()) + 1
-    seed_everything(seed)
-    model = colour_net(num_classes=classes, side=data.x_train.shape[-1])
     data = _repeated(data)
-    epochs = _steps_to_epochs(len(data.y_train), steps, 32)
-    history = fit(model, data, epochs=epochs, batch_size=32, lr=3e-3, seed=seed, threads=1,
-                  progress=False, schedule=cosine_lr, augment=_crop_and_flip)  # fmt: skip
-    return Trained(model, history)
+    return _train_new(data, _steps_to_epochs(len(data.y_train), steps, 32), seed)
 
 
 def refresh_batch_norm(model: nn.Module, x: np.ndarray, batch_size: int = 64) -> nn.Module:
