@@ -21,6 +21,7 @@ from convkit.lessons.adversarial import (
     flip_epsilons,
     nearest_other_class_distance,
     perturbation_size,
+    pgd,
     predict_with_confidence,
     random_sign_noise,
 )
@@ -201,6 +202,82 @@ def test_nearest_other_class_distance_against_brute_force() -> None:
         nearest_other_class_distance(x, y, ref[:, :, :2], ref_y)
     with pytest.raises(ValueError, match="batch_size"):
         nearest_other_class_distance(x, y, ref, ref_y, batch_size=0)
+
+
+def mlp(seed: int = 0) -> nn.Sequential:
+    """A small nonlinear classifier on 1x4x4 images, 3 classes."""
+    torch.manual_seed(seed)
+    return nn.Sequential(nn.Flatten(), nn.Linear(16, 12), nn.Tanh(), nn.Linear(12, 3))
+
+
+@pytest.mark.parametrize("epsilon", [0.0, 0.03, 0.3])
+def test_one_pgd_step_of_epsilon_from_the_image_is_fgsm(epsilon: float) -> None:
+    model = mlp(1)
+    x = np.random.default_rng(12).choice([0.0, 0.02, 0.5, 0.99, 1.0], size=(6, 1, 4, 4))
+    x = x.astype(np.float32)  # values at and near the clipping bounds too
+    y = np.array([0, 1, 2, 0, 1, 2])
+    one_step = pgd(model, x, y, epsilon, step=epsilon, steps=1, random_start=False)
+    assert isinstance(one_step, np.ndarray)
+    np.testing.assert_array_equal(one_step, fgsm(model, x, y, epsilon))
+    tensors = pgd(model, torch.tensor(x), torch.tensor(y), epsilon, epsilon, 1,
+                  random_start=False)
+    assert isinstance(tensors, torch.Tensor) and torch.equal(tensors, torch.tensor(one_step))
+
+
+def test_pgd_on_two_classes_walks_to_the_corner_fgsm_jumps_to() -> None:
+    """With two classes the loss gradient of a linear model has the sign of +-(W_1 - W_0)
+    everywhere, so from any start in the box, enough steps reach the corner FGSM picks."""
+    model = linear_model(13, classes=2)
+    x, y = images(8, seed=13), np.arange(8) % 2
+    walked = pgd(model, x, y, 0.1, step=0.05, steps=6, seed=1)  # 0.3 > the box's width 0.2
+    np.testing.assert_array_equal(walked, fgsm(model, x, y, 0.1))
+
+
+def test_pgd_stays_in_the_box_and_beats_fgsm_on_a_nonlinear_model() -> None:
+    model = mlp(2)
+    x = images(64, seed=14)
+    y, _ = predict_with_confidence(model, x)
+    epsilon = 0.1
+    x_adv = pgd(model, x, y, epsilon, step=0.025, steps=10, seed=0)
+    assert np.abs(x_adv - x).max() <= epsilon + 1e-6
+    assert 0 <= x_adv.min() and x_adv.max() <= 1
+    loss = nn.functional.cross_entropy
+    labels = torch.tensor(y)
+    pgd_loss = loss(model(torch.tensor(x_adv)), labels).item()
+    fgsm_loss = loss(model(torch.tensor(fgsm(model, x, y, epsilon))), labels).item()
+    assert pgd_loss > fgsm_loss > loss(model(torch.tensor(x)), labels).item()
+
+
+def test_pgd_random_start_follows_the_seed_and_leaves_the_model_alone() -> None:
+    model = mlp(3)
+    model.train()
+    x, y = images(5, seed=15), np.array([0, 1, 2, 0, 1])
+    first = pgd(model, x, y, 0.2, 0.05, 3, seed=4)
+    assert np.array_equal(first, pgd(model, x, y, 0.2, 0.05, 3, seed=4))
+    assert not np.array_equal(first, pgd(model, x, y, 0.2, 0.05, 3, seed=5))
+    fixed = pgd(model, x, y, 0.2, 0.05, 3, seed=4, random_start=False)
+    assert np.array_equal(fixed, pgd(model, x, y, 0.2, 0.05, 3, seed=5, random_start=False))
+    assert model.training
+    assert all(p.grad is None for p in model.parameters())
+
+
+def test_pgd_refuses_bad_arguments() -> None:
+    model = mlp()
+    x, y = images(2), np.array([0, 1])
+    with pytest.raises(ValueError, match="pgd: steps must be positive"):
+        pgd(model, x, y, 0.1, 0.01, 0)
+    with pytest.raises(ValueError, match=r"pgd: step must be in \[0, 1\]"):
+        pgd(model, x, y, 0.1, 1.5, 3)
+    with pytest.raises(TypeError, match="pgd: step must be a number"):
+        pgd(model, x, y, 0.1, "big", 3)
+    with pytest.raises(ValueError, match="pgd: epsilon must be in"):
+        pgd(model, x, y, -0.1, 0.01, 3)
+    with pytest.raises(TypeError, match="random_start must be True or False"):
+        pgd(model, x, y, 0.1, 0.01, 3, random_start=1)
+    with pytest.raises(ValueError, match="seed must be non-negative"):
+        pgd(model, x, y, 0.1, 0.01, 3, seed=-1)
+    with pytest.raises(ValueError, match="shape"):
+        pgd(model, x, y[:1], 0.1, 0.01, 3)
 
 
 def test_plot_pairs_draws_originals_over_perturbed() -> None:

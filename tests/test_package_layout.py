@@ -23,8 +23,8 @@ from convkit._legacy import LEGACY_PATHS
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "src" / "convkit"
-LAYERS = {"ops", "shapes", "data", "nn", "training", "lessons", "viz", "sims", "grading",
-          "course", "book"}
+LAYERS = {"ops", "shapes", "data", "nn", "explain", "training", "lessons", "viz", "sims",
+          "grading", "course", "book"}
 BASE_MODULES = {"convkit._checks", "convkit._env"}  # private by name, shared by every layer
 
 

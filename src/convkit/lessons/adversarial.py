@@ -1,10 +1,14 @@
-"""Adversarial examples (chapter 9) with the fast gradient sign method (FGSM).
+"""Adversarial examples (chapter 9) with the fast gradient sign method (FGSM), and its
+iterated form, projected gradient descent (PGD, chapter 13).
 
 FGSM moves every pixel by ``epsilon`` in the direction that increases the loss
 the most to first order: ``x_adv = clip(x + epsilon * sign(grad_x loss(model(x), y)), 0, 1)``.
 One gradient per image, so it is cheap enough to run on a whole test set.
 
 - :func:`fgsm`: the perturbed images for one ``epsilon``.
+- :func:`pgd`: many smaller FGSM steps, each projected back into the ``epsilon`` box
+  around the image (Madry et al. 2018); one step of size ``epsilon`` from the image
+  itself is FGSM.
 - :func:`flip_epsilons`: for each image, the smallest ``epsilon`` of a grid that
   changes the model's prediction; :func:`accuracy_under_attack`: accuracy per
   ``epsilon``, and :func:`accuracy_under_noise` the same for random ±epsilon noise.
@@ -34,6 +38,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from convkit._checks import as_bool, int_at_least
 from convkit.nn.torch_state import eval_mode
 
 __all__ = [
@@ -46,6 +51,7 @@ __all__ = [
     "flip_epsilons",
     "nearest_other_class_distance",
     "perturbation_size",
+    "pgd",
     "predict_with_confidence",
     "random_sign_noise",
 ]
@@ -108,11 +114,12 @@ def _labels(func: str, y: object, n: int) -> torch.Tensor:
     return t.to(torch.int64)
 
 
-def _epsilon(func: str, epsilon: object) -> float:
+def _epsilon(func: str, epsilon: object, name: str = "epsilon") -> float:
+    """A pixel-size step (``epsilon``, or PGD's ``step``) as a float in [0, 1]."""
     if isinstance(epsilon, bool) or not isinstance(epsilon, numbers.Real):
-        raise TypeError(f"{func}: epsilon must be a number, got {epsilon!r}")
+        raise TypeError(f"{func}: {name} must be a number, got {epsilon!r}")
     if not 0 <= float(epsilon) <= 1:
-        raise ValueError(f"{func}: epsilon must be in [0, 1], got {epsilon}")
+        raise ValueError(f"{func}: {name} must be in [0, 1], got {epsilon}")
     return float(epsilon)
 
 
@@ -156,6 +163,41 @@ def fgsm(model: nn.Module, x: np.ndarray | torch.Tensor, y: np.ndarray | torch.T
     eps = _epsilon(func, epsilon)
     with eval_mode(model):
         x_adv = _perturb(xt, _gradient_sign(model, xt, yt), eps)
+    return x_adv if isinstance(x, torch.Tensor) else x_adv.numpy()
+
+
+def pgd(model: nn.Module, x: np.ndarray | torch.Tensor, y: np.ndarray | torch.Tensor,
+        epsilon: float, step: float, steps: int, seed: int | None = None,
+        random_start: bool = True) -> np.ndarray | torch.Tensor:
+    """Projected gradient descent (L-infinity): x: (N, C, H, W) in [0, 1], y: (N,) ->
+    x_adv: (N, C, H, W) in [0, 1] with |x_adv - x| <= epsilon for every pixel.
+
+    Madry et al. (2018, §2): start at x, or with ``random_start`` at x plus uniform noise
+    in [-epsilon, epsilon] (clipped to [0, 1]; drawn from ``seed``, None for fresh
+    randomness); then ``steps`` times take an FGSM step of size ``step`` from the current
+    point (the sign of the loss gradient there) and project back: clip to [0, 1] and into
+    the box [x - epsilon, x + epsilon]. With ``steps=1, step=epsilon,
+    random_start=False`` this is :func:`fgsm`. A numpy input gives a float32 numpy
+    array, a tensor a tensor. The model is used in eval mode; its parameters receive no
+    gradient.
+    """
+    func = "pgd"
+    xt = _images(func, x)
+    yt = _labels(func, y, xt.shape[0])
+    eps = _epsilon(func, epsilon)
+    step_size = _epsilon(func, step, "step")
+    n_steps = int_at_least(func, "steps", steps, 1)
+    if seed is not None:
+        seed = int_at_least(func, "seed", seed, 0)
+    x_adv = xt.clone()
+    if as_bool(func, "random_start", random_start):
+        noise = np.random.default_rng(seed).uniform(-eps, eps, size=tuple(xt.shape))
+        x_adv = (x_adv + torch.from_numpy(noise.astype(np.float32))).clamp_(0.0, 1.0)
+    lowest, highest = xt - eps, xt + eps
+    with eval_mode(model):
+        for _ in range(n_steps):
+            moved = _perturb(x_adv, _gradient_sign(model, x_adv, yt), step_size)
+            x_adv = torch.clamp(moved, lowest, highest)  # stays in [0, 1] too
     return x_adv if isinstance(x, torch.Tensor) else x_adv.numpy()
 
 
