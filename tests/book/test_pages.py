@@ -127,3 +127,26 @@ def test_no_raw_markdown_on_the_page(built_book, docname: str) -> None:
     text = unescape(re.sub(r"<[^>]+>", "", body))
     raw = [text[max(0, m.start() - 60):m.end() + 40] for m in RAW_MARKDOWN.finditer(text)]
     assert raw == [], f"markdown left as text on {docname}: {raw}"
+
+
+def _figure_names(docname: str) -> list[str]:
+    """The figure names a chapter's code cells declare (``mystnb.figure.name``)."""
+    import json
+
+    cells = json.loads((ROOT / f"{docname}.ipynb").read_text())["cells"]
+    return [c["metadata"]["mystnb"]["figure"]["name"] for c in cells
+            if "figure" in c.get("metadata", {}).get("mystnb", {})]  # fmt: skip
+
+
+@pytest.mark.parametrize("docname", chapter_docnames())
+def test_every_declared_figure_is_drawn(built_book, docname: str) -> None:
+    """A cell with a figure caption shows an image: a figure function's return value must
+    be the cell's last expression, since the course's figure functions close their figure
+    in pyplot (``plt.show()`` after one shows nothing, and the caption is silently lost)."""
+    html = (built_book / f"{docname}.html").read_text()
+    missing = []
+    for name in _figure_names(docname):
+        figure = re.search(rf'<figure[^>]*id="{re.escape(name)}".*?</figure>', html, re.S)
+        if figure is None or "<img" not in figure.group(0):
+            missing.append(name)
+    assert missing == [], f"{docname}: no image for {missing}"
