@@ -3,6 +3,8 @@ a small U-Net and its training."""
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 import torch
@@ -44,6 +46,42 @@ def test_unet_shapes() -> None:
     assert small_unet(2, in_channels=1)(torch.zeros(1, 1, 16, 8)).shape == (1, 16, 8)
     with pytest.raises(ValueError, match="width"):
         small_unet(0)
+
+
+def test_unet_without_skips_sees_only_the_upsampled_maps() -> None:
+    torch.manual_seed(0)
+    plain = small_unet(4, skips=False)
+    assert plain(torch.zeros(2, 3, 32, 32)).shape == (2, 32, 32)
+    # the decoder's 3 x 3 convolutions lose the inputs the skips brought (no bias)
+    w = 4
+    lost = 9 * (2 * w) * (2 * w) + 9 * w * w  # dec2: 2w inputs x 2w outputs; dec1: w x w
+    assert (
+        sum(p.numel() for p in small_unet(4).parameters())
+        - sum(p.numel() for p in plain.parameters())
+    ) == lost
+    with pytest.raises(TypeError, match="skips"):
+        small_unet(4, skips="no")
+
+
+def test_training_decays_the_learning_rate_to_zero(small: DigitMasks) -> None:
+    torch.manual_seed(0)
+    net = small_unet(4)
+    seen = []
+    original = torch.optim.Adam.step
+
+    def record(self, *args, **kwargs):
+        seen.append(self.param_groups[0]["lr"])
+        return original(self, *args, **kwargs)
+
+    torch.optim.Adam.step = record
+    try:
+        train_segmenter(net, small, epochs=2, batch_size=32, lr=0.01, seed=0)
+    finally:
+        torch.optim.Adam.step = original
+    assert len(seen) == 2 * 3  # 96 images in batches of 32, two epochs
+    assert seen[0] == pytest.approx(0.01)
+    assert all(a > b for a, b in itertools.pairwise(seen))  # cosine: decreasing
+    assert seen[-1] == pytest.approx(0.01 * (1 + np.cos(np.pi * 5 / 6)) / 2)
 
 
 def test_training_lowers_the_loss_and_records_iou(small: DigitMasks) -> None:

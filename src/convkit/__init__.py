@@ -23,7 +23,11 @@ from convkit._legacy import install_legacy_paths
 from convkit.ops.conv1d import conv1d
 from convkit.ops.conv2d import conv2d, conv2d_naive
 from convkit.ops.conv_backward import conv2d_backward
-from convkit.ops.conv_transpose import conv_transpose2d, conv_transpose2d_naive
+from convkit.ops.conv_transpose import (
+    conv_transpose2d,
+    conv_transpose2d_naive,
+    conv_transpose_output_size,
+)
 from convkit.ops.correlation import convolve2d, correlate2d
 from convkit.ops.dropout import dropout, dropout_backward
 from convkit.ops.im2col import im2col
@@ -67,6 +71,7 @@ __all__ = [
     "conv2d_params",
     "conv_transpose2d",
     "conv_transpose2d_naive",
+    "conv_transpose_output_size",
     "convolve2d",
     "correlate2d",
     "dropout",

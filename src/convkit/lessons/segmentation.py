@@ -22,11 +22,12 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from convkit._checks import int_at_least, positive_float
+from convkit._checks import as_bool, int_at_least, positive_float
 from convkit.data import load_colour_patches, load_mnist
 from convkit.nn.torch_state import torch_threads
 from convkit.ops.masks import mask_iou
 from convkit.training import seed_everything
+from convkit.training.schedules import cosine_lr
 
 __all__ = [
     "DigitMasks",
@@ -98,42 +99,51 @@ def digits_on_photos(n_train: int = 1000, n_val: int = 300, seed: int = 0) -> Di
 class _SmallUNet(nn.Module):
     """See :func:`small_unet`."""
 
-    def __init__(self, width: int, in_channels: int) -> None:
+    def __init__(self, width: int, in_channels: int, skips: bool) -> None:
         super().__init__()
+        self.skips = skips
 
         def unit(c_in: int, c_out: int, stride: int = 1) -> nn.Sequential:
             return nn.Sequential(nn.Conv2d(c_in, c_out, 3, stride=stride, padding=1, bias=False),
                                  nn.BatchNorm2d(c_out), nn.ReLU())  # fmt: skip
 
         w = width
+        joined = 2 if skips else 1  # the decoder's inputs are twice as wide with skips
         self.enc1 = unit(in_channels, w)  # full size
         self.enc2 = unit(w, 2 * w, stride=2)  # 1/2
         self.bottom = unit(2 * w, 4 * w, stride=2)  # 1/4
         self.up2 = nn.ConvTranspose2d(4 * w, 2 * w, 2, stride=2)  # back to 1/2
-        self.dec2 = unit(4 * w, 2 * w)  # after concatenating enc2's maps
+        self.dec2 = unit(joined * 2 * w, 2 * w)  # after concatenating enc2's maps
         self.up1 = nn.ConvTranspose2d(2 * w, w, 2, stride=2)  # back to full size
-        self.dec1 = unit(2 * w, w)  # after concatenating enc1's maps
+        self.dec1 = unit(joined * w, w)  # after concatenating enc1's maps
         self.head = nn.Conv2d(w, 1, 1)  # one logit per pixel
+
+    def _join(self, upsampled: torch.Tensor, skipped: torch.Tensor) -> torch.Tensor:
+        return torch.cat([upsampled, skipped], dim=1) if self.skips else upsampled
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         e1 = self.enc1(x)
         e2 = self.enc2(e1)
-        d2 = self.dec2(torch.cat([self.up2(self.bottom(e2)), e2], dim=1))
-        d1 = self.dec1(torch.cat([self.up1(d2), e1], dim=1))
+        d2 = self.dec2(self._join(self.up2(self.bottom(e2)), e2))
+        d1 = self.dec1(self._join(self.up1(d2), e1))
         return self.head(d1)[:, 0]
 
 
-def small_unet(width: int = 8, in_channels: int = 3) -> nn.Module:
+def small_unet(width: int = 8, in_channels: int = 3, skips: bool = True) -> nn.Module:
     """A small U-Net: x (N, in_channels, H, W) -> (N, H, W) logits (H, W multiples of 4).
 
     Encoder: a 3 x 3 convolution of ``width`` channels at full size, then two of stride 2
     (2 and 4 times ``width``), each with batch norm and a ReLU.  Decoder: a 2 x 2
     transposed convolution of stride 2 doubles the size, its maps are concatenated with
     the encoder's maps of that size (the skip connection) and a 3 x 3 convolution mixes
-    them; twice; a 1 x 1 convolution gives one logit per pixel.
+    them; twice; a 1 x 1 convolution gives one logit per pixel.  With ``skips=False`` the
+    decoder sees only the upsampled maps (an encoder-decoder without skip connections,
+    its decoder convolutions narrower by the maps they no longer receive).
     """
-    return _SmallUNet(int_at_least("small_unet", "width", width, 1),
-                      int_at_least("small_unet", "in_channels", in_channels, 1))  # fmt: skip
+    func = "small_unet"
+    return _SmallUNet(int_at_least(func, "width", width, 1),
+                      int_at_least(func, "in_channels", in_channels, 1),
+                      as_bool(func, "skips", skips))  # fmt: skip
 
 
 class SegmentationRun(NamedTuple):
@@ -167,7 +177,8 @@ def train_segmenter(
     seed: int = 0,
     pos_weight: float = 1.0,
 ) -> SegmentationRun:
-    """Train ``model`` in place on ``data`` with per-pixel binary cross-entropy and Adam.
+    """Train ``model`` in place on ``data`` with per-pixel binary cross-entropy and Adam,
+    its learning rate ``lr`` decaying to 0 along a cosine over the run's steps.
 
     model: x (B, 3, H, W) -> (B, H, W) logits.  Every epoch visits the training images
     in a fresh seeded order; after each, the pooled IoU of the validation masks
@@ -184,6 +195,8 @@ def train_segmenter(
     y = torch.as_tensor(data.masks_train, dtype=torch.float32)
     weight = torch.tensor(float(pos_weight))
     opt = torch.optim.Adam(model.parameters(), lr=lr)
+    total_steps = epochs * -(-len(x) // batch_size)
+    step = 0
     run = SegmentationRun([], [], [])
     elapsed = 0.0
     with torch_threads(1):
@@ -196,7 +209,10 @@ def train_segmenter(
                 loss = F.binary_cross_entropy_with_logits(logits, y[idx], pos_weight=weight)
                 opt.zero_grad(set_to_none=True)
                 loss.backward()
+                for group in opt.param_groups:
+                    group["lr"] = cosine_lr(step, total_steps, lr)
                 opt.step()
+                step += 1
                 total += float(loss.detach()) * len(idx)
             elapsed += time.perf_counter() - start
             run.train_loss.append(total / len(x))
