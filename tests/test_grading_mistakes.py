@@ -17,6 +17,7 @@ from convkit.grading import GradingFailure, check_function, random_cases
 from convkit.grading import compare as compare_module
 from convkit.grading.mistakes import Mistake, mistakes_of, named_mistake, route_max_gradient
 from convkit.grading.mistakes import matching as mistakes
+from convkit.grading.variants import conv_transpose2d_case, grouped_conv2d_case, mask_iou_case
 
 NOTE = " — your "  # how a named mistake starts in a message
 
@@ -321,6 +322,122 @@ def small_fans(rng):
     return (tuple(int(rng.integers(1, 5)) for _ in shape),), kwargs
 
 
+# -- ch12: grouped and transposed convolutions, masks (numpy students) ---------------
+def np_conv2d_grouped(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, *,
+                      mistake=None):
+    """One output channel at a time, from the input channels of its group; ``mistake``
+    deals channels to the groups in turn or forgets a group's offset."""
+    per_in, per_out = x.shape[1] // groups, weight.shape[0] // groups
+    outs = []
+    for o in range(weight.shape[0]):
+        g = o % groups if mistake == "outputs_dealt" else o // per_out
+        channels = np.arange(g * per_in, (g + 1) * per_in)
+        if mistake == "inputs_dealt":
+            channels = np.arange(g, x.shape[1], groups)
+        elif mistake == "first_inputs":
+            channels = np.arange(per_in)
+        kernel = weight[o % per_out] if mistake == "first_kernels" else weight[o]
+        outs.append(np_conv2d(x[:, channels], kernel[None], None, stride, padding, dilation))
+    out = np.concatenate(outs, axis=1)
+    return out if bias is None else out + bias[:, None, None]
+
+
+def grouped_with(mistake):
+    def student(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+        return np_conv2d_grouped(x, weight, bias, stride, padding, dilation, groups,
+                                 mistake=mistake)
+
+    return student
+
+
+def np_conv_transpose2d(x, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1,
+                        dilation=1, *, mistake=None):
+    """Every input value scatters its kernel (one tap at a time); ``mistake`` makes one
+    known mistake where it applies (elsewhere the result is right)."""
+    (sh, sw), (ph, pw), (oh, ow), (dh, dw) = map(pair, (stride, padding, output_padding,
+                                                      dilation))
+    c_in, per_out, kh, kw = weight.shape
+    per_in = c_in // groups
+    if mistake in ("swapped", "flipped_swapped") and per_in == per_out:
+        shaped = weight.reshape(groups, per_in, per_out, kh, kw)
+        weight = shaped.swapaxes(1, 2).reshape(weight.shape)
+    if mistake in ("flipped", "flipped_swapped"):
+        weight = weight[..., ::-1, ::-1]
+    if mistake == "no_groups":
+        groups, per_in, bias = 1, c_in, None if bias is None else bias[:per_out]
+    if mistake == "no_dilation" and oh < sh and ow < sw:
+        dh = dw = 1
+    zeros_after = zeros_around = (0, 0)
+    if mistake in ("op_after", "op_around", "no_output_padding"):
+        if mistake == "op_after":
+            zeros_after = (oh, ow)
+        elif mistake == "op_around":
+            zeros_around = (oh, ow)
+        oh = ow = 0
+    added = (0, 0)
+    if mistake in ("padding_added", "no_padding"):
+        added = (ph, pw) if mistake == "padding_added" else (0, 0)
+        ph = pw = 0
+    n, _, h, w = x.shape
+    full = np.zeros((n, per_out * groups, (h - 1) * sh + dh * (kh - 1) + 1 + oh,
+                     (w - 1) * sw + dw * (kw - 1) + 1 + ow))
+    for g in range(groups):
+        xg, wg = x[:, g * per_in:(g + 1) * per_in], weight[g * per_in:(g + 1) * per_in]
+        for m in range(kh):
+            for k in range(kw):
+                rows = slice(m * dh, m * dh + (h - 1) * sh + 1, sh)
+                cols = slice(k * dw, k * dw + (w - 1) * sw + 1, sw)
+                full[:, g * per_out:(g + 1) * per_out, rows, cols] += np.einsum(
+                    "nchw,co->nohw", xg, wg[:, :, m, k])
+    out = full[:, :, ph:full.shape[2] - ph, pw:full.shape[3] - pw]
+    out = np.pad(out, [(0, 0), (0, 0), (zeros_around[0], zeros_after[0] + zeros_around[0]),
+                       (zeros_around[1], zeros_after[1] + zeros_around[1])])
+    out = np.pad(out, [(0, 0), (0, 0), (added[0], added[0]), (added[1], added[1])])
+    if mistake == "extra_row":
+        out = np.pad(out, [(0, 0), (0, 0), (0, 1), (0, 0)])
+    elif mistake == "missing_column":
+        out = out[..., :-1]
+    if bias is not None and mistake != "no_bias":
+        out = out + bias[:, None, None]
+    return out
+
+
+def transpose_with(mistake):
+    def student(x, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1,
+                dilation=1):
+        return np_conv_transpose2d(x, weight, bias, stride, padding, output_padding, groups,
+                                   dilation, mistake=mistake)
+
+    return student
+
+
+def np_mask_iou(pred, target, per_image=False, *, mistake=None):
+    pred, target = np.asarray(pred) != 0, np.asarray(target) != 0
+    each = per_image or (mistake == "mean_images" and pred.ndim >= 3)
+    if mistake == "pooled":
+        each = False
+    axes = tuple(range(1, pred.ndim)) if each else None
+    inter, union = (pred & target).sum(axis=axes), (pred | target).sum(axis=axes)
+    bottom = {"recall": target.sum(axis=axes), "precision": pred.sum(axis=axes),
+              "dice": (pred.sum(axis=axes) + target.sum(axis=axes)) / 2,
+              "areas": pred.sum(axis=axes) + target.sum(axis=axes)}.get(mistake, union)
+    empty = {"zero_empty": 0.0, "nan_empty": np.nan}.get(mistake, 1.0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        iou = np.where(bottom == 0, empty, inter / bottom)
+    if mistake == "mean_images" and not per_image:
+        return float(iou.mean())
+    if mistake == "pooled" and per_image:
+        return np.asarray(float(iou))  # one number for the whole batch
+    return iou if per_image else float(iou)
+
+
+def iou_with(mistake):
+    def student(pred, target, per_image=False):
+        return np_mask_iou(pred, target, per_image, mistake=mistake)
+
+    return student
+
+
 # -- extra case kinds (settings random_cases's kinds do not vary) -----------------------
 def conv2d_dilated(rng):
     n, c, o = (int(v) for v in rng.integers(1, 3, size=3))
@@ -377,6 +494,11 @@ CASES = {
     "global_avg_pool2d": random_cases("global_avg_pool2d", n=20, seed=36),
     "conv2d_params": random_cases("conv2d_params", n=20, seed=37),
     "linear_params": random_cases("linear_params", n=20, seed=38),
+    "conv2d_grouped": [c for c in random_cases(grouped_conv2d_case, n=60, seed=44)
+                       if c[1]["groups"] > 1],
+    "conv_transpose2d": random_cases(conv_transpose2d_case, n=40, seed=45),
+    "conv_transpose2d_extras": random_cases(conv_transpose2d_case, n=40, seed=46, extras=True),
+    "mask_iou": random_cases(mask_iou_case, n=60, seed=47),
     "batch_norm": random_cases("batch_norm", n=30, seed=40),
     "batch_norm_backward": random_cases("batch_norm_backward", n=20, seed=41),
     "group_norm": random_cases("group_norm", n=30, seed=42),
@@ -407,6 +529,10 @@ CORRECT = [
     (np_batch_norm_backward, convkit.batch_norm_backward, "batch_norm_backward"),
     (np_group_norm, convkit.group_norm, "group_norm"),
     (np_kaiming_std, convkit.kaiming_std, "kaiming_std"),
+    (np_conv2d_grouped, convkit.conv2d, "conv2d_grouped"),
+    (np_conv_transpose2d, convkit.conv_transpose2d, "conv_transpose2d"),
+    (np_conv_transpose2d, convkit.conv_transpose2d, "conv_transpose2d_extras"),
+    (np_mask_iou, convkit.mask_iou, "mask_iou"),
 ]
 
 
@@ -608,6 +734,7 @@ MAXP, AVGP, MAXB = convkit.max_pool2d, convkit.avg_pool2d, convkit.max_pool2d_ba
 CB, PAD, OUT, I2C = convkit.conv2d_backward, convkit.pad2d, convkit.output_size, convkit.im2col
 BN, BNB = convkit.batch_norm, convkit.batch_norm_backward
 GN, KS = convkit.group_norm, convkit.kaiming_std
+CT, IOU = convkit.conv_transpose2d, convkit.mask_iou
 
 
 def flip2(a):
@@ -949,6 +1076,58 @@ MISTAKES = [
     (KS, "the bound of kaiming_uniform_, not the std of kaiming_normal_",
      kaiming_with("uniform"), "kaiming_std", None),
     (KS, "Xavier's std (both fans averaged)", kaiming_with("xavier"), "kaiming_std", None),
+    # conv2d with groups (ch12)
+    (C2, "conv2d with the input channels dealt to the groups in turn (channel c in group c "
+     "% groups)", grouped_with("inputs_dealt"), "conv2d_grouped", None),
+    (C2, "conv2d with the output channels dealt to the groups in turn (output channel o from "
+     "group o % groups)", grouped_with("outputs_dealt"), "conv2d_grouped", None),
+    (C2, "conv2d with every group reading the first group's input channels",
+     grouped_with("first_inputs"), "conv2d_grouped", None),
+    (C2, "conv2d with every group using the first group's kernels",
+     grouped_with("first_kernels"), "conv2d_grouped", None),
+    # conv_transpose2d (ch12)
+    (CT, "conv_transpose2d without the bias", transpose_with("no_bias"), "conv_transpose2d",
+     None),
+    (CT, "conv_transpose2d with every kernel flipped (rotated by 180°)",
+     transpose_with("flipped"), "conv_transpose2d", None),
+    (CT, "conv_transpose2d with weight[c, o] read as weight[o, c] (its first two axes "
+     "exchanged)", transpose_with("swapped"), "conv_transpose2d_extras", None),
+    (CT, "conv_transpose2d with every kernel flipped and weight's first two axes exchanged",
+     transpose_with("flipped_swapped"), "conv_transpose2d_extras", None),
+    (CT, "conv_transpose2d without the output_padding", transpose_with("no_output_padding"),
+     "conv_transpose2d", None),
+    (CT, "conv_transpose2d with the output_padding rows and columns filled with zeros",
+     transpose_with("op_after"), "conv_transpose2d", None),
+    (CT, "conv_transpose2d with output_padding zeros on every side", transpose_with("op_around"),
+     "conv_transpose2d", None),
+    (CT, "conv_transpose2d with padding zeros added around the output",
+     transpose_with("padding_added"), "conv_transpose2d", None),
+    (CT, "conv_transpose2d without the padding (nothing cut from the sides)",
+     transpose_with("no_padding"), "conv_transpose2d", None),
+    (CT, "conv_transpose2d without the dilation", transpose_with("no_dilation"),
+     "conv_transpose2d_extras", None),
+    (CT, "conv_transpose2d with the groups ignored (every input channel scattering into the "
+     "first C_out / groups output channels)", transpose_with("no_groups"),
+     "conv_transpose2d_extras", None),
+    (CT, "the right output plus one extra row or column", transpose_with("extra_row"),
+     "conv_transpose2d", "equals the right output plus one extra row: "),
+    (CT, "the right output without its last row or column", transpose_with("missing_column"),
+     "conv_transpose2d", "equals the right output without its last column: "),
+    # mask_iou (ch12)
+    (IOU, "the intersection divided by the target's area (the recall)", iou_with("recall"),
+     "mask_iou", None),
+    (IOU, "the intersection divided by the prediction's area (the precision)",
+     iou_with("precision"), "mask_iou", None),
+    (IOU, "the Dice coefficient 2 |pred & target| / (|pred| + |target|)", iou_with("dice"),
+     "mask_iou", None),
+    (IOU, "the intersection divided by |pred| + |target| (the pixels in both masks counted "
+     "twice)", iou_with("areas"), "mask_iou", None),
+    (IOU, "the IoU of all the images' pixels pooled, not one IoU per image", iou_with("pooled"),
+     "mask_iou", None),
+    (IOU, "the mean of the per-image IoUs", iou_with("mean_images"), "mask_iou", None),
+    (IOU, "the IoU with 0 where both masks are empty", iou_with("zero_empty"), "mask_iou", None),
+    (IOU, "the IoU with NaN where both masks are empty (0 / 0)", iou_with("nan_empty"),
+     "mask_iou", None),
 ]
 
 
@@ -976,7 +1155,8 @@ def test_every_registered_mistake_has_a_test():
 def test_every_graded_operation_has_known_mistakes():
     graded = [convkit.conv2d, convkit.conv1d, convkit.correlate2d, convkit.convolve2d,
               convkit.max_pool2d, convkit.avg_pool2d, convkit.max_pool2d_backward,
-              convkit.conv2d_backward, convkit.pad2d, convkit.output_size, convkit.im2col]
+              convkit.conv2d_backward, convkit.pad2d, convkit.output_size, convkit.im2col,
+              convkit.conv_transpose2d, convkit.mask_iou]
     assert all(mistakes_of(fn) for fn in graded)
     assert mistakes_of(convkit.receptive_field) == ()
 
@@ -1012,6 +1192,10 @@ UNRELATED = [
      convkit.batch_norm_backward, "batch_norm_backward"),
     (lambda *a, **k: np_group_norm(*a, **k) + 0.5, convkit.group_norm, "group_norm"),
     (lambda *a, **k: np_kaiming_std(*a, **k) * 1.1, convkit.kaiming_std, "kaiming_std"),
+    (lambda *a, **k: np_conv2d_grouped(*a, **k) + 1, convkit.conv2d, "conv2d_grouped"),
+    (lambda *a, **k: np_conv_transpose2d(*a, **k) * 2, convkit.conv_transpose2d,
+     "conv_transpose2d_extras"),
+    (lambda *a, **k: np_mask_iou(*a, **k) * 0.5, convkit.mask_iou, "mask_iou"),
 ]
 
 

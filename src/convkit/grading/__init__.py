@@ -15,7 +15,9 @@
   ``torch.nn.init``, ``torch.optim`` (and its fused kernels), torchvision's transforms,
   scipy.signal / scipy.ndimage or ``np.convolve`` / ``np.correlate`` raises
   :class:`ShortcutError`, however the function was reached (alias, getattr,
-  importlib, torch.ops, a Tensor method).
+  importlib, torch.ops, a Tensor method); so does torch's own cost counting (the FLOP
+  counter ``torch.utils.flop_counter`` and the profilers that count FLOPs), in every
+  exercise, torch's layers allowed or not.
 - ``check_function(..., deny=...)`` refuses more for one exercise, e.g.
   :func:`library_padding` (``np.pad`` and torch's pad) while ``pad2d`` is graded;
   ``allow=(TORCH_UNFOLD,)`` / ``allow=(TORCH_LAYERS,)`` permit torch's unfold or its

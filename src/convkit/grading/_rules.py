@@ -61,6 +61,22 @@ TORCH_TAMPER = re.compile(
     r"dispatch_mode|torch_function_mode|DisableTorch|_dispatch_tls|_set_dispatch|"
     r"_pop_mode|_push_on|ExcludeDispatchKey|_unset_"
 )
+# torch's own counters of what a network costs (ch12 asks for a cost counter): the FLOP
+# counter (torch/utils/flop_counter.py: FlopCounterMode and its per-operator formulas) and the
+# profilers that estimate FLOPs (torch.profiler.profile, torch.autograd.profiler.profile and
+# the legacy profiler, with_flops=True), by file; the C functions that start or stop a
+# profiling session (torch.autograd._enable_profiler, _prepare_profiler, ...), by name.
+# Refused in every exercise, torch's layers allowed or not. torch.autograd.profiler's
+# record_function, which torch.optim and the DataLoader run, stays allowed.
+TORCH_COUNTER_FILES = (
+    "utils/flop_counter.py", "profiler/profiler.py", "autograd/profiler_legacy.py",
+)
+TORCH_PROFILER_CLASS = ("autograd/profiler.py", "profile.")  # (file, qualname prefix)
+TORCH_PROFILER_SWITCH = re.compile(r"^_(enable|prepare|disable)_profiler")
+COUNTER_ADVICE = (
+    "They count the multiply-adds this exercise asks you to count: work them out from "
+    "each layer's sizes (running the model's layers to learn their output shapes is fine)."
+)
 NUMPY_CONV_NAMES = frozenset({"convolve", "correlate", "correlate2"})
 # C functions that would switch the guard off, inspect it or run code out of its sight.
 TAMPER_BUILTINS = {
@@ -211,6 +227,11 @@ class Rules:
             os.path.join(self.torch_dir, "_ops.py") if self.torch_dir else None
         )
         self.torch_files = () if self.torch_layers else self._torch_forbidden_paths()
+        self.torch_counters = (
+            tuple(os.path.join(self.torch_dir, rel) for rel in TORCH_COUNTER_FILES)
+            if self.torch_dir
+            else ()
+        )
         # torch.nn.init (fans, gains, Kaiming / Xavier): refused unless the exercise builds
         # torch layers, whose constructors call it
         self.torch_init_file = (
@@ -320,6 +341,14 @@ class Rules:
             )
         if self.torch_dir and filename.startswith(self.torch_dir):
             rel = filename[len(self.torch_dir):]
+            profiler_file, profiler_class = TORCH_PROFILER_CLASS
+            if filename in self.torch_counters or (
+                rel == profiler_file and code.co_qualname.startswith(profiler_class)
+            ):
+                return ImportExempt(
+                    f"it uses torch's own cost counters (torch/{rel}: {code.co_qualname}: "
+                    "the FLOP counter or a profiler that counts FLOPs). " + COUNTER_ADVICE
+                )
             if filename.startswith(self.torch_files):
                 return ImportExempt(
                     f"it uses torch (torch/{rel}: {code.co_qualname}). " + OFF_LIMITS_ADVICE
@@ -397,6 +426,13 @@ class Rules:
             "torch"
         ):
             return f"it calls torch's {name}, which this exercise asks you to write yourself."
+        if TORCH_PROFILER_SWITCH.search(name) and str(
+            getattr(func, "__module__", "") or ""
+        ).startswith("torch"):  # pybind11 functions of torch._C._autograd
+            return (
+                f"it calls torch's {name}, which runs torch's profiler (it counts FLOPs). "
+                + COUNTER_ADVICE
+            )
         owner = func.__self__
         owner_type = type(owner)
         if owner_type is types.ModuleType:

@@ -303,10 +303,12 @@ def forward_cost(
     model.eval()
     try:
         # The counting mode goes on torch's mode stack first: inside the guard, pushing
-        # a mode counts as switching its checks off.
+        # a mode counts as switching its checks off. The counting mode's own dispatch runs
+        # torch's FLOP formulas, which the guard refuses to graded code: it is exempt (the
+        # guard's mode, on top, still sees every operator); the forward pass is not.
         with torch.no_grad(), _CostMode(x) as seen:
             if guarded:
-                with no_shortcuts(allow=(TORCH_LAYERS,)):
+                with no_shortcuts(allow=(TORCH_LAYERS, _CostMode.__torch_dispatch__)):
                     model(x)
             else:
                 model(x)

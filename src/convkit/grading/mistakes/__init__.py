@@ -27,13 +27,15 @@ The modules:
 - :mod:`.matching`: the registry of graded operations (:data:`.matching.REGISTRY`,
   empty if convkit's operations were replaced before grading was imported) and
   :func:`named_mistake`, which tries an operation's mistakes in order;
-- :mod:`.convolution`: conv2d, conv1d, correlate2d / convolve2d, conv2d_backward, im2col;
+- :mod:`.convolution`: conv2d (groups included), conv1d, correlate2d / convolve2d,
+  conv2d_backward, im2col, conv_transpose2d;
 - :mod:`.pooling`: max_pool2d, avg_pool2d, max_pool2d_backward, global_avg_pool2d;
 - :mod:`.sizes`: an output one window too big or too small, output_size, pad2d,
   conv2d_params, linear_params;
 - :mod:`.normalization`: batch_norm (and, through :func:`running_statistics_mistake`,
   the running statistics it updates in place), batch_norm_backward, group_norm,
   kaiming_std;
+- :mod:`.masks`: mask_iou (another ratio, pooled against per image, the empty union);
 - :mod:`._common`: the :class:`Mistake` and :class:`Operation` records and the
   helpers the catalogues share.
 

@@ -1,5 +1,5 @@
-"""Mistakes of the convolutions: conv2d, conv1d, correlate2d / convolve2d,
-conv2d_backward and im2col.
+"""Mistakes of the convolutions: conv2d (groups included), conv1d, correlate2d /
+convolve2d, conv2d_backward, im2col and conv_transpose2d.
 
 Each builder gets convkit's reference operations (captured when the package is
 imported) and returns its operation's mistakes in the order they are tried; the
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 # Bound at import (before any student code runs), so a notebook that rebinds
 # builtins.type / isinstance / ... cannot change what the grader sees.
-from builtins import slice
+from builtins import int, slice, type  # noqa: UP029
 from collections.abc import Callable
 from typing import Any
 
@@ -28,15 +28,21 @@ from convkit.grading.mistakes._common import (
     _swap_hw,
     _swapped_pair,
 )
-from convkit.grading.mistakes.sizes import _size_mistakes
+from convkit.grading.mistakes.sizes import _extra_windows, _missing_windows, _size_mistakes
 
 
 # -- convolutions: conv2d, conv1d --------------------------------------------------
-def _conv_mistakes(op: Callable, name: str, axes: int) -> tuple[Mistake, ...]:
-    """The mistakes of conv2d (``axes`` 2) or conv1d (``axes`` 1), computed with ``op``."""
+def _conv_mistakes(op: Callable, name: str, axes: int, groups: bool = False
+                   ) -> tuple[Mistake, ...]:
+    """The mistakes of conv2d (``axes`` 2) or conv1d (``axes`` 1), computed with ``op``;
+    ``groups``: ``op`` takes a ``groups`` argument (conv2d), and the ways of splitting the
+    channels into groups wrongly are mistakes too."""
 
     def call(args: Args, **change: Any) -> np.ndarray:
         a = {**args, **change}
+        if groups:
+            return op(a["x"], a["weight"], a["bias"], a["stride"], a["padding"],
+                      a["dilation"], a["groups"])
         return op(a["x"], a["weight"], a["bias"], a["stride"], a["padding"], a["dilation"])
 
     def no_bias(a: Args, e: Any) -> Any:
@@ -113,7 +119,68 @@ def _conv_mistakes(op: Callable, name: str, axes: int) -> tuple[Mistake, ...]:
     mistakes.append(Mistake(f"{name} without the dilation",
                             "with dilation d, the kernel's taps are d pixels apart",
                             lambda a, e: call(a, dilation=1)))
+    if groups:
+        mistakes += _group_mistakes(call, name)
     return (*mistakes, *_size_mistakes(axes))
+
+
+def _group_sizes(a: Args) -> tuple[np.ndarray, np.ndarray, int, int, int]:
+    """x, weight, groups and the channels per group (in, out) of a grouped case."""
+    x, weight = _array(a["x"]), _array(a["weight"])
+    g = a["groups"]
+    if type(g) is not int or g < 2 or x.ndim != 4 or weight.ndim != 4:
+        raise _Skip
+    if x.shape[1] % g or weight.shape[0] % g:
+        raise _Skip
+    return x, weight, g, x.shape[1] // g, weight.shape[0] // g
+
+
+def _dealt(count: int, g: int) -> np.ndarray:
+    """The channel order that deals ``count`` channels to ``g`` groups in turn: group 0
+    gets channels 0, g, 2g, ..., group 1 gets 1, g + 1, ... (consecutive in the result)."""
+    return np.arange(count).reshape(count // g, g).T.reshape(-1)
+
+
+def _group_mistakes(call: Callable[..., np.ndarray], name: str) -> list[Mistake]:
+    """conv2d's mistakes with ``groups`` > 1: channels dealt to the groups in turn instead
+    of in consecutive blocks, and a group's slice of x or of weight not offset."""
+
+    def inputs_dealt(a: Args, e: Any) -> np.ndarray:
+        x, _, g, _, _ = _group_sizes(a)
+        return call(a, x=x[:, _dealt(x.shape[1], g)])
+
+    def outputs_dealt(a: Args, e: Any) -> np.ndarray:
+        _, weight, g, _, _ = _group_sizes(a)
+        order = _dealt(weight.shape[0], g)  # output channel order[k] is computed k-th
+        bias = a["bias"]
+        out = call(a, weight=weight[order], bias=None if bias is None else _array(bias)[order])
+        result = np.empty_like(out)
+        result[:, order] = out
+        return result
+
+    def first_inputs(a: Args, e: Any) -> np.ndarray:
+        x, _, g, per_in, _ = _group_sizes(a)
+        return call(a, x=np.concatenate([x[:, :per_in]] * g, axis=1))
+
+    def first_kernels(a: Args, e: Any) -> np.ndarray:
+        _, weight, g, _, per_out = _group_sizes(a)
+        return call(a, weight=np.concatenate([weight[:per_out]] * g, axis=0))
+
+    blocks = ("group g reads the consecutive input channels g * C_in / groups up to "
+              "(g + 1) * C_in / groups - 1")
+    return [
+        Mistake(f"{name} with the input channels dealt to the groups in turn (channel c in "
+                "group c % groups)", blocks + ", not every groups-th channel", inputs_dealt),
+        Mistake(f"{name} with the output channels dealt to the groups in turn (output channel "
+                "o from group o % groups)",
+                "the kernels of a group are consecutive: output channels g * C_out / groups up "
+                "to (g + 1) * C_out / groups - 1 come from group g", outputs_dealt),
+        Mistake(f"{name} with every group reading the first group's input channels",
+                blocks + ": offset the slice of x by the group", first_inputs),
+        Mistake(f"{name} with every group using the first group's kernels",
+                "group g uses the kernels weight[g * C_out / groups : (g + 1) * C_out / "
+                "groups]: offset the slice of weight by the group", first_kernels),
+    ]
 
 
 # -- correlate2d / convolve2d --------------------------------------------------------
@@ -281,4 +348,117 @@ def _im2col_mistakes(op: Callable, out_size: Callable) -> tuple[Mistake, ...]:
         Mistake("im2col without the padding",
                 "pad every side of x with padding zeros before taking the windows",
                 lambda a, e: call(a, padding=0)),
+    )
+
+
+# -- conv_transpose2d ------------------------------------------------------------------
+def _conv_transpose_mistakes(op: Callable) -> tuple[Mistake, ...]:
+    """conv_transpose2d's mistakes, computed with ``op`` (convkit.conv_transpose2d): the
+    kernel flipped or its first two axes exchanged, output_padding and padding misplaced,
+    the dilation or the groups ignored; then the off-by-one output sizes."""
+
+    def call(a: Args, **change: Any) -> np.ndarray:
+        b = {**a, **change}
+        return op(b["x"], b["weight"], b["bias"], b["stride"], b["padding"],
+                  b["output_padding"], b["groups"], b["dilation"])
+
+    def swapped(weight: np.ndarray, groups: Any) -> np.ndarray:
+        """weight[c, o] read as weight[o, c] within each group (square groups only)."""
+        if type(groups) is not int or weight.ndim != 4 or weight.shape[0] % groups:
+            raise _Skip
+        per_in, per_out, kh, kw = weight.shape[0] // groups, *weight.shape[1:]
+        if per_in != per_out:
+            raise _Skip
+        shaped = weight.reshape(groups, per_in, per_out, kh, kw)
+        return shaped.swapaxes(1, 2).reshape(weight.shape)
+
+    def zeros_around(a: Args, value: np.ndarray, top: int, bottom: int, left: int,
+                     right: int) -> np.ndarray:
+        """``value`` (computed without the bias) with zero rows and columns around it,
+        then the bias added everywhere (as a student adds it, last)."""
+        if value.ndim != 4:
+            raise _Skip
+        padded = _pad2d(value, (left, right, top, bottom))
+        bias = a["bias"]
+        return padded if bias is None else padded + _array(bias)[:, None, None]
+
+    def output_padding_zeros(where: str) -> Callable[[Args, Any], np.ndarray]:
+        def result(a: Args, e: Any) -> np.ndarray:
+            oh, ow = _ints("output_padding", a["output_padding"], 2)
+            if oh == ow == 0:
+                raise _Skip
+            cut = call(a, output_padding=0, bias=None)
+            if where == "after":
+                return zeros_around(a, cut, 0, oh, 0, ow)
+            return zeros_around(a, cut, oh, oh, ow, ow)
+
+        return result
+
+    def padding_added(a: Args, e: Any) -> np.ndarray:
+        ph, pw = _ints("padding", a["padding"], 2)
+        if ph == pw == 0:
+            raise _Skip
+        return zeros_around(a, call(a, padding=0, bias=None), ph, ph, pw, pw)
+
+    def groups_ignored(a: Args, e: Any) -> np.ndarray:
+        if type(a["groups"]) is not int or a["groups"] < 2:
+            raise _Skip
+        bias = a["bias"]
+        if bias is not None:
+            bias = _array(bias)[: _array(a["weight"]).shape[1]]
+        return call(a, groups=1, bias=bias)
+
+    size = ("H_out = (H - 1) * stride - 2 * padding + dilation * (kh - 1) + output_padding "
+            "+ 1, and W_out alike")
+    scatter = ("out[n, o, i * stride + m * dilation - padding, ...] += x[n, c, i, ...] * "
+               "weight[c, o, m, ...]")
+    cut = ("padding removes padding rows (columns) from both sides of the full scatter; "
+           "output_padding then keeps that many more at the bottom (right): H_out = (H - 1) * "
+           "stride - 2 * padding + dilation * (kh - 1) + output_padding + 1")
+    return (
+        Mistake("conv_transpose2d without the bias",
+                "add bias[o] to every entry of output channel o",
+                lambda a, e: None if a["bias"] is None else call(a, bias=None)),
+        Mistake("conv_transpose2d with every kernel flipped (rotated by 180°)",
+                "a transposed convolution scatters each kernel as it is, " + scatter + "; "
+                "built from conv2d on the zero-inserted input, it needs the kernel rotated "
+                "by 180°", lambda a, e: call(a, weight=_flip(a["weight"], 2))),
+        Mistake("conv_transpose2d with weight[c, o] read as weight[o, c] (its first two axes "
+                "exchanged)",
+                "weight has shape (C_in, C_out / groups, kh, kw): input channel c scatters "
+                "weight[c, o] into output channel o",
+                lambda a, e: call(a, weight=swapped(_array(a["weight"]), a["groups"]))),
+        Mistake("conv_transpose2d with every kernel flipped and weight's first two axes "
+                "exchanged",
+                "as conv2d on the zero-inserted input, a transposed convolution uses "
+                "weight.transpose(1, 0, 2, 3) with each kernel rotated by 180° (per group)",
+                lambda a, e: call(a, weight=_flip(swapped(_array(a["weight"]), a["groups"]),
+                                                  2))),
+        Mistake("conv_transpose2d without the output_padding", cut,
+                lambda a, e: call(a, output_padding=0)),
+        Mistake("conv_transpose2d with the output_padding rows and columns filled with zeros",
+                "output_padding keeps more of the scatter at the bottom and right (the output "
+                "is full[padding : padding + H_out]): with padding > 0 those rows hold values",
+                output_padding_zeros("after")),
+        Mistake("conv_transpose2d with output_padding zeros on every side",
+                "output_padding adds rows and columns at the bottom and right only",
+                output_padding_zeros("around")),
+        Mistake("conv_transpose2d with padding zeros added around the output",
+                "in a transposed convolution padding removes rows and columns (it undoes the "
+                "padding of the convolution it transposes): " + cut, padding_added),
+        Mistake("conv_transpose2d without the padding (nothing cut from the sides)", cut,
+                lambda a, e: call(a, padding=0)),
+        Mistake("conv_transpose2d without the dilation",
+                "with dilation d a kernel's taps land d pixels apart: " + scatter,
+                lambda a, e: call(a, dilation=1)),
+        Mistake("conv_transpose2d with the groups ignored (every input channel scattering into "
+                "the first C_out / groups output channels)",
+                "with groups g, the input channels of group g scatter only into the output "
+                "channels of group g, and C_out = weight.shape[1] * groups", groups_ignored),
+        Mistake("the right output plus one extra row or column",
+                "count the output size again: " + size, match_fn=_extra_windows(2),
+                fallback=True),
+        Mistake("the right output without its last row or column",
+                "count the output size again: " + size, match_fn=_missing_windows(2),
+                fallback=True),
     )

@@ -32,9 +32,11 @@ from convkit.grading.mistakes._common import Args, Mistake, Operation, _same, _S
 from convkit.grading.mistakes.convolution import (
     _conv_backward_mistakes,
     _conv_mistakes,
+    _conv_transpose_mistakes,
     _correlation_mistakes,
     _im2col_mistakes,
 )
+from convkit.grading.mistakes.masks import _mask_iou_mistakes
 from convkit.grading.mistakes.normalization import (
     _batch_norm_backward_mistakes,
     _batch_norm_mistakes,
@@ -71,7 +73,8 @@ def _build() -> tuple[Operation, ...]:
     pool = ("x", "kernel_size", "stride", "padding")
     pool_defaults = {"stride": None, "padding": 0}
     ops = (
-        Operation(k.conv2d, conv, conv_defaults, _conv_mistakes(k.conv2d, "conv2d", 2)),
+        Operation(k.conv2d, (*conv, "groups"), {**conv_defaults, "groups": 1},
+                  _conv_mistakes(k.conv2d, "conv2d", 2, groups=True)),
         Operation(k.conv1d, conv, conv_defaults, _conv_mistakes(k.conv1d, "conv1d", 1)),
         Operation(k.correlate2d, ("image", "kernel"), {},
                   _correlation_mistakes(k.correlate2d, k.convolve2d, flips=False)),
@@ -112,6 +115,12 @@ def _build() -> tuple[Operation, ...]:
         Operation(k.kaiming_std, ("shape", "a", "mode", "nonlinearity"),
                   {"a": 0.0, "mode": "fan_in", "nonlinearity": "leaky_relu"},
                   _kaiming_mistakes(k.kaiming_std)),
+        Operation(k.conv_transpose2d, ("x", "weight", "bias", "stride", "padding",
+                                       "output_padding", "groups", "dilation"),
+                  {"bias": None, "stride": 1, "padding": 0, "output_padding": 0, "groups": 1,
+                   "dilation": 1}, _conv_transpose_mistakes(k.conv_transpose2d)),
+        Operation(k.mask_iou, ("pred", "target", "per_image"), {"per_image": False},
+                  _mask_iou_mistakes()),
     )
     used = (k.pad2d, k.convolve2d, k.correlate2d, k.avg_pool2d, k.max_pool2d, k.output_size)
     if not all(_own(fn) for fn in (*used, *(op.fn for op in ops))):
