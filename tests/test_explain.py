@@ -45,9 +45,13 @@ def small_convnet(seed: int = 0, channels: int = 2, classes: int = 3) -> nn.Sequ
     """conv -> ReLU -> conv -> ReLU -> global average pooling -> linear, float64."""
     torch.manual_seed(seed)
     return nn.Sequential(
-        nn.Conv2d(channels, 4, 3, padding=1), nn.ReLU(),
-        nn.Conv2d(4, 5, 3, padding=1), nn.ReLU(),
-        nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(5, classes),
+        nn.Conv2d(channels, 4, 3, padding=1),
+        nn.ReLU(),
+        nn.Conv2d(4, 5, 3, padding=1),
+        nn.ReLU(),
+        nn.AdaptiveAvgPool2d(1),
+        nn.Flatten(),
+        nn.Linear(5, classes),
     ).double()
 
 
@@ -77,8 +81,11 @@ def test_saliency_of_a_linear_model_is_the_largest_weight_magnitude(channels: in
     for i, c in enumerate([0, 3, 1]):
         np.testing.assert_allclose(got[i], np.abs(w[c]).max(axis=0), rtol=1e-12)
     # one int means that class for every image; a tensor gives the same as numpy
-    np.testing.assert_allclose(saliency(model, torch.tensor(x), 2), np.abs(w[2]).max(axis=0)[None]
-                               .repeat(3, axis=0), rtol=1e-12)
+    np.testing.assert_allclose(
+        saliency(model, torch.tensor(x), 2),
+        np.abs(w[2]).max(axis=0)[None].repeat(3, axis=0),
+        rtol=1e-12,
+    )
 
 
 def test_saliency_follows_the_relu_by_hand() -> None:
@@ -100,19 +107,22 @@ def test_saliency_of_an_image_does_not_depend_on_the_rest_of_the_batch(n: int, s
     targets = np.random.default_rng(seed).integers(0, 3, size=n)
     whole = saliency(model, x, targets)
     order = np.random.default_rng(seed + 1).permutation(n)
-    np.testing.assert_allclose(saliency(model, x[order], targets[order]), whole[order],
-                               rtol=1e-10, atol=1e-14)
+    np.testing.assert_allclose(
+        saliency(model, x[order], targets[order]), whole[order], rtol=1e-10, atol=1e-14
+    )
     for i in range(n):
-        np.testing.assert_allclose(saliency(model, x[i:i + 1], int(targets[i]))[0], whole[i],
-                                   rtol=1e-10, atol=1e-14)
+        np.testing.assert_allclose(
+            saliency(model, x[i : i + 1], int(targets[i]))[0], whole[i], rtol=1e-10, atol=1e-14
+        )
 
 
 # ------------------------------------------------------------------- smoothgrad
 def test_smoothgrad_without_noise_is_saliency_and_of_a_linear_model_is_the_weights() -> None:
     model = small_convnet(1)
     x = images(2, (2, 5, 5), seed=1)
-    np.testing.assert_array_equal(smoothgrad(model, x, 1, samples=1, noise=0.0),
-                                  saliency(model, x, 1))
+    np.testing.assert_array_equal(
+        smoothgrad(model, x, 1, samples=1, noise=0.0), saliency(model, x, 1)
+    )
     shape = (2, 3, 3)
     linear = linear_model(shape, classes=2)
     expected = np.abs(weights_of(linear, shape)[1]).max(axis=0)
@@ -175,8 +185,14 @@ def test_grad_cam_by_hand_through_a_relu_head(inplace: bool) -> None:
     must not change the recorded A."""
     torch.manual_seed(5)
     conv = nn.Conv2d(2, 4, 3)
-    model = nn.Sequential(conv, nn.ReLU(inplace=inplace), nn.Conv2d(4, 3, 1, bias=False),
-                          nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(3, 2)).double()
+    model = nn.Sequential(
+        conv,
+        nn.ReLU(inplace=inplace),
+        nn.Conv2d(4, 3, 1, bias=False),
+        nn.AdaptiveAvgPool2d(1),
+        nn.Flatten(),
+        nn.Linear(3, 2),
+    ).double()
     x = images(3, (2, 7, 7), seed=5)
     with torch.no_grad():
         a = model[0](torch.tensor(x)).numpy()  # (3, 4, 5, 5)
@@ -192,14 +208,20 @@ def test_grad_cam_by_hand_through_a_relu_head(inplace: bool) -> None:
 
 def test_grad_cam_upsamples_bilinearly_to_the_input_size() -> None:
     torch.manual_seed(6)
-    model = nn.Sequential(nn.Conv2d(1, 3, 2, stride=2), nn.ReLU(), nn.AdaptiveAvgPool2d(1),
-                          nn.Flatten(), nn.Linear(3, 2)).double()
+    model = nn.Sequential(
+        nn.Conv2d(1, 3, 2, stride=2),
+        nn.ReLU(),
+        nn.AdaptiveAvgPool2d(1),
+        nn.Flatten(),
+        nn.Linear(3, 2),
+    ).double()
     x = images(2, (1, 8, 8), seed=6)
     small = grad_cam(model, model[1], x, 0, upsample=False)
     large = grad_cam(model, model[1], x, 0)
     assert small.shape == (2, 4, 4) and large.shape == (2, 8, 8)
-    expected = F.interpolate(torch.tensor(small)[:, None], size=(8, 8), mode="bilinear",
-                             align_corners=False)[:, 0].numpy()
+    expected = F.interpolate(
+        torch.tensor(small)[:, None], size=(8, 8), mode="bilinear", align_corners=False
+    )[:, 0].numpy()
     np.testing.assert_allclose(large, expected, rtol=1e-12)
     # half-pixel centres: output pixel (0, 0) and (0, 1) of a 2x upsampling sit 1/4 and 3/4
     # of the way between the input's pixel centres (or on the border's)
@@ -221,8 +243,9 @@ def test_cam_is_the_classifier_weighted_sum_of_the_last_feature_maps() -> None:
 
 @settings(max_examples=10)
 @given(seed=st.integers(0, 10_000), target=st.integers(0, 2), upsample=st.booleans())
-def test_grad_cam_is_relu_of_cam_over_hw_on_a_pooled_network(seed: int, target: int,
-                                                            upsample: bool) -> None:
+def test_grad_cam_is_relu_of_cam_over_hw_on_a_pooled_network(
+    seed: int, target: int, upsample: bool
+) -> None:
     """Selvaraju et al. §3.1: with global average pooling d score / dA_k = w[c, k] / (h w)
     everywhere, so Grad-CAM = ReLU(CAM) / (h w)."""
     model = small_convnet(seed % 11)
@@ -244,8 +267,14 @@ def test_cam_refuses_a_network_without_pooling_between_features_and_classifier()
 
 
 # ------------------------------------------------------------------- occlusion
-def occlusion_by_hand(weights: np.ndarray, x: np.ndarray, target: int, window: tuple[int, int],
-                      stride: tuple[int, int], fill: float) -> np.ndarray:
+def occlusion_by_hand(
+    weights: np.ndarray,
+    x: np.ndarray,
+    target: int,
+    window: tuple[int, int],
+    stride: tuple[int, int],
+    fill: float,
+) -> np.ndarray:
     """For a linear model: covering a window drops the score by sum(W[c] (x - fill)) over it.
 
     weights: (classes, C, H, W), x: (C, H, W) -> (H, W), every window and pixel visited in
@@ -273,8 +302,9 @@ def as_pair(value: int | tuple[int, int]) -> tuple[int, int]:
     return (value, value) if isinstance(value, int) else value
 
 
-@pytest.mark.parametrize(("window", "stride", "fill"),
-                         [(2, 2, 0.0), (3, 1, 0.5), ((2, 3), (1, 2), -1.0), (5, 3, 0.0)])
+@pytest.mark.parametrize(
+    ("window", "stride", "fill"), [(2, 2, 0.0), (3, 1, 0.5), ((2, 3), (1, 2), -1.0), (5, 3, 0.0)]
+)
 def test_occlusion_of_a_linear_model_by_hand(window, stride, fill) -> None:
     shape = (2, 6, 7)
     model = linear_model(shape, classes=3, seed=9)
@@ -298,15 +328,19 @@ def test_occlusion_in_batches_equals_one_window_at_a_time() -> None:
             for j in range(20):
                 covered = xt.clone()
                 covered[0, :, i, j] = 0.3
-                assert got[0, i, j] == pytest.approx(base - model(covered)[0, 2].item(),
-                                                     abs=1e-12)
+                assert got[0, i, j] == pytest.approx(base - model(covered)[0, 2].item(), abs=1e-12)
 
 
 @settings(max_examples=25)
-@given(window=st.integers(1, 4), stride=st.integers(1, 4), used=st.integers(1, 6),
-       seed=st.integers(0, 1000))
-def test_occlusion_is_zero_where_the_model_reads_nothing(window: int, stride: int, used: int,
-                                                         seed: int) -> None:
+@given(
+    window=st.integers(1, 4),
+    stride=st.integers(1, 4),
+    used=st.integers(1, 6),
+    seed=st.integers(0, 1000),
+)
+def test_occlusion_is_zero_where_the_model_reads_nothing(
+    window: int, stride: int, used: int, seed: int
+) -> None:
     """The model reads columns < ``used`` only: every window right of them changes nothing,
     so pixels that only such windows cover get 0."""
     shape = (1, 5, 10)
@@ -316,7 +350,7 @@ def test_occlusion_is_zero_where_the_model_reads_nothing(window: int, stride: in
         mask[:, :, :used] = 1
         model[1].weight.mul_(mask.reshape(1, -1))
     got = occlusion_map(model, images(2, shape, seed), 1, window, stride)
-    ignored = got[:, :, used + window - 1:]
+    ignored = got[:, :, used + window - 1 :]
     assert np.all(np.isnan(ignored) | (np.abs(ignored) < 1e-12))
 
 
@@ -332,11 +366,11 @@ def box_convolved(depth: int) -> np.ndarray:
 @pytest.mark.parametrize("depth", [1, 2, 3, 4])
 def test_erf_of_all_ones_convolutions_is_the_repeated_box(depth: int) -> None:
     size = 2 * depth + 5
-    erf = effective_receptive_field(ones_stack(depth), (1, size, size), samples=3)
+    erf = effective_receptive_field(ones_stack(depth), images(3, (1, size, size)) - 0.5)
     taps = box_convolved(depth)
     expected = np.zeros((size, size))
     start = 2  # the centre of the 5x5 output reads input rows 2 .. 2 + 2 depth
-    expected[start:start + 2 * depth + 1, start:start + 2 * depth + 1] = np.outer(taps, taps)
+    expected[start : start + 2 * depth + 1, start : start + 2 * depth + 1] = np.outer(taps, taps)
     np.testing.assert_array_equal(erf, expected)
     side = receptive_field([(3, 1)] * depth)
     assert side == 2 * depth + 1 == measured_receptive_field([(3, 1)] * depth, size)
@@ -350,7 +384,9 @@ def test_erf_of_all_ones_convolutions_is_the_repeated_box(depth: int) -> None:
 def test_erf_sums_over_output_and_input_channels() -> None:
     """One all-ones layer with 2 inputs and 3 outputs: each input pixel of the 3x3 field
     reaches the centre through 3 output channels, in each of the 2 input channels."""
-    erf = effective_receptive_field(ones_stack(1, in_channels=2, out_channels=3), (2, 5, 5))
+    erf = effective_receptive_field(
+        ones_stack(1, in_channels=2, out_channels=3), images(4, (2, 5, 5))
+    )
     expected = np.zeros((5, 5))
     expected[1:4, 1:4] = 2 * 3
     np.testing.assert_array_equal(erf, expected)
@@ -359,28 +395,54 @@ def test_erf_sums_over_output_and_input_channels() -> None:
 def test_most_of_a_deep_stacks_erf_sits_well_inside_its_theoretical_field() -> None:
     depth = 8
     size = 2 * depth + 5
-    erf = effective_receptive_field(ones_stack(depth), (1, size, size), samples=1)
+    erf = effective_receptive_field(ones_stack(depth), images(1, (1, size, size)))
     theoretical = receptive_field([(3, 1)] * depth)  # 17
     # by hand: the smallest half-width r whose square holds 95 % of the mass
-    taps = box_convolved(depth) / 3.0 ** depth
+    taps = box_convolved(depth) / 3.0**depth
     centre = depth
-    r = next(r for r in range(depth + 1) if taps[centre - r:centre + r + 1].sum() ** 2 >= 0.95)
+    r = next(r for r in range(depth + 1) if taps[centre - r : centre + r + 1].sum() ** 2 >= 0.95)
     assert erf_size(erf, 0.95) == 2 * r + 1 < theoretical
 
 
 def test_erf_of_a_random_relu_network_stays_inside_the_footprint() -> None:
     layers = [(3, 1), (3, 2), (3, 1)]
     torch.manual_seed(11)
-    model = nn.Sequential(nn.Conv2d(1, 4, 3), nn.ReLU(), nn.Conv2d(4, 4, 3, stride=2), nn.ReLU(),
-                          nn.Conv2d(4, 2, 3)).double()
-    erf = effective_receptive_field(model, (1, 15, 15), samples=8, seed=1)
+    model = nn.Sequential(
+        nn.Conv2d(1, 4, 3), nn.ReLU(), nn.Conv2d(4, 4, 3, stride=2), nn.ReLU(), nn.Conv2d(4, 2, 3)
+    ).double()
+    x = torch.randn(8, 1, 15, 15, generator=torch.Generator().manual_seed(1), dtype=torch.float64)
+    erf = effective_receptive_field(model, x)
     footprint = gradient_footprint(layers, 15)[-1]  # what the all-ones stack can read
     assert erf.shape == (15, 15) and np.all(erf >= 0) and erf.sum() > 0
     assert not np.any(erf[~footprint])
     assert erf_size(erf, mass=1.0) <= receptive_field(layers) == 9
-    again = effective_receptive_field(model, (1, 15, 15), samples=8, seed=1)
-    assert np.array_equal(erf, again)
-    assert not np.array_equal(erf, effective_receptive_field(model, (1, 15, 15), 8, seed=2))
+    assert np.array_equal(erf, effective_receptive_field(model, x.numpy()))  # numpy as well
+    assert not np.array_equal(erf, effective_receptive_field(model, x + 1.0))
+
+
+@settings(max_examples=10)
+@given(n=st.integers(1, 4), seed=st.integers(0, 10_000))
+def test_erf_is_the_mean_of_each_images_own_map_by_hand(n: int, seed: int) -> None:
+    """A ReLU network's gradient depends on its input: the map of a batch is the mean of
+    its images' maps, and one image's map is |W[:, :, taps]| summed where its ReLU passes,
+    computed here by hand for conv -> ReLU -> 1x1 conv."""
+    torch.manual_seed(seed % 13)
+    model = nn.Sequential(nn.Conv2d(2, 3, 3), nn.ReLU(), nn.Conv2d(3, 2, 1)).double()
+    x = images(n, (2, 6, 6), seed) - 0.5
+    whole = effective_receptive_field(model, x)
+    each = [effective_receptive_field(model, x[i : i + 1]) for i in range(n)]
+    np.testing.assert_allclose(whole, np.mean(each, axis=0), rtol=1e-12, atol=1e-15)
+    w1 = model[0].weight.detach().numpy()  # (3, 2, 3, 3)
+    w2 = model[2].weight.detach().numpy()[:, :, 0, 0]  # (2, 3)
+    with torch.no_grad():
+        a = model[0](torch.tensor(x)).numpy()  # (n, 3, 4, 4); the centre is (2, 2)
+    expected = np.zeros((6, 6))
+    for i in range(n):
+        passes = (a[i, :, 2, 2] > 0).astype(float)  # (3,)
+        # d sum_k out_k / d x[c, 2 + u, 2 + v] = sum_j (sum_k w2[k, j]) passes_j w1[j, c, u, v]
+        g = np.einsum("j,jcuv->cuv", w2.sum(axis=0) * passes, w1)
+        expected[2:5, 2:5] += np.abs(g).sum(axis=0) / n
+    np.testing.assert_allclose(whole, expected, rtol=1e-10, atol=1e-15)
 
 
 def test_erf_size_and_std_by_hand() -> None:
@@ -399,9 +461,15 @@ def stateful_model() -> nn.Sequential:
     """Batch norm and dropout (which eval mode changes), one frozen parameter, and one
     submodule already in eval mode while the rest trains."""
     torch.manual_seed(12)
-    model = nn.Sequential(nn.Conv2d(2, 4, 3, padding=1), nn.BatchNorm2d(4), nn.ReLU(),
-                          nn.Dropout(0.5), nn.AdaptiveAvgPool2d(1), nn.Flatten(),
-                          nn.Linear(4, 3))
+    model = nn.Sequential(
+        nn.Conv2d(2, 4, 3, padding=1),
+        nn.BatchNorm2d(4),
+        nn.ReLU(),
+        nn.Dropout(0.5),
+        nn.AdaptiveAvgPool2d(1),
+        nn.Flatten(),
+        nn.Linear(4, 3),
+    )
     model.train()
     model[3].eval()
     model[0].bias.requires_grad_(False)
@@ -414,7 +482,7 @@ CALLS = {
     "grad_cam": lambda m, x: grad_cam(m, m[2], x, 2),
     "class_activation_map": lambda m, x: class_activation_map(m, m[2], m[6], x, 2),
     "occlusion_map": lambda m, x: occlusion_map(m, x, 0, 2, 2),
-    "effective_receptive_field": lambda m, x: effective_receptive_field(m[:3], (2, 6, 6)),
+    "effective_receptive_field": lambda m, x: effective_receptive_field(m[:3], x),
 }
 
 
@@ -504,8 +572,9 @@ def test_bad_arguments_are_named() -> None:
     with pytest.raises(ValueError, match="layer did not run"):
         grad_cam(unused, unused.spare, x, 0)
     relu = nn.ReLU()
-    twice = nn.Sequential(nn.Conv2d(2, 2, 1), relu, nn.Conv2d(2, 2, 1), relu,
-                          nn.AdaptiveAvgPool2d(1), nn.Flatten()).double()
+    twice = nn.Sequential(
+        nn.Conv2d(2, 2, 1), relu, nn.Conv2d(2, 2, 1), relu, nn.AdaptiveAvgPool2d(1), nn.Flatten()
+    ).double()
     with pytest.raises(ValueError, match="layer ran 2 times"):
         grad_cam(twice, relu, x, 0)
     with pytest.raises(ValueError, match="window \\(6, 6\\) is larger than the images"):
@@ -517,9 +586,11 @@ def test_bad_arguments_are_named() -> None:
     with pytest.raises(ValueError, match="fill must be a finite number"):
         occlusion_map(model, x, 0, 2, 1, fill=float("nan"))
     with pytest.raises(ValueError, match=r"model must output feature maps"):
-        effective_receptive_field(model, (2, 5, 5))
-    with pytest.raises(ValueError, match="input_shape must be"):
-        effective_receptive_field(model[:2], (5, 5))
+        effective_receptive_field(model, x)
+    with pytest.raises(ValueError, match=r"effective_receptive_field: x must be 4-D"):
+        effective_receptive_field(model[:2], x[0])
+    with pytest.raises(TypeError, match=r"effective_receptive_field: x must be a torch tensor"):
+        effective_receptive_field(model[:2], (2, 5, 5))
     with pytest.raises(ValueError, match="mass must be above 0"):
         erf_size(np.ones((3, 3)), 0.0)
     with pytest.raises(ValueError, match="mass must be between 0 and 1"):

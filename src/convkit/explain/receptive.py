@@ -13,44 +13,38 @@ import numpy as np
 import torch
 from torch import nn
 
-from convkit._checks import finite_floats, fraction, int_at_least, int_tuple
-from convkit.explain._setup import frozen_eval, model_dtype_and_device
+from convkit._checks import finite_floats, fraction
+from convkit.explain._setup import as_images, frozen_eval
 
 __all__ = ["effective_receptive_field", "erf_size", "erf_std"]
 
 
-def effective_receptive_field(
-    model: nn.Module, input_shape: tuple[int, int, int], samples: int = 16, seed: int = 0
-) -> np.ndarray:
-    """Mean |d(centre output unit) / d input| over random inputs, summed over channels.
+def effective_receptive_field(model: nn.Module, x: np.ndarray | torch.Tensor) -> np.ndarray:
+    """Mean |d(centre output unit) / d input| over the images x, summed over channels.
 
-    model: maps (N, C, H, W) -> (N, K, h, w); input_shape: (C, H, W) -> (H, W), a
-    float numpy array (the model's dtype), not normalised.
+    model: maps (N, C, H, W) -> (N, K, h, w); x: (N, C, H, W) -> (H, W), a float numpy
+    array (the model's dtype), not normalised.
     The centre unit is at (h // 2, w // 2) (the lower-right one of the middle four when
     h or w is even), and its K channels are summed: a gradient of 1 is sent back from
-    each of them. The input's gradient is taken in absolute value and summed over the
-    C input channels. As Luo et al. do for a given network, the map is averaged over
-    ``samples`` inputs of standard normal pixels (from a torch generator seeded with
-    ``seed``, so one seed gives one map); the weights are the model's own (average over
-    several models to study random weights). Eval mode and restored flags as for
-    :func:`convkit.explain.saliency`. ValueError when the model's output is not 4-D.
+    each of them. Each image's input gradient is taken in absolute value and summed over
+    the C input channels, and the maps are averaged over the N images. As Luo et al. do
+    for a given network, the caller passes inputs of random pixels (e.g.
+    ``torch.randn(16, C, H, W)``): the same x gives the same map. The weights are the
+    model's own (average over several models to study random weights). Eval mode,
+    restored flags and an untouched x as for :func:`convkit.explain.saliency`.
+    TypeError / ValueError for an x that is not 4-D floats; ValueError when the
+    model's output is not 4-D.
     """
     func = "effective_receptive_field"
-    shape = int_tuple(func, "input_shape", input_shape, 3, minimum=1)
-    samples = int_at_least(func, "samples", samples, 1)
-    seed = int_at_least(func, "seed", seed, 0)
     with frozen_eval(func, model):
-        dtype, device = model_dtype_and_device(model)
-        generator = torch.Generator().manual_seed(seed)
-        inputs = torch.randn((samples, *shape), generator=generator, dtype=dtype)
-        inputs = inputs.to(device).requires_grad_(True)
+        inputs = as_images(func, x, model).requires_grad_(True)
         outputs = model(inputs)
         if not isinstance(outputs, torch.Tensor) or outputs.ndim != 4:
             got = tuple(outputs.shape) if isinstance(outputs, torch.Tensor) else type(outputs)
             raise ValueError(f"{func}: model must output feature maps (N, K, h, w), got {got}")
         h, w = outputs.shape[2:]
-        # Each sample's centre depends on that sample only (eval mode): one backward pass
-        # of the sum gives every sample's own gradient.
+        # Each image's centre depends on that image only (eval mode): one backward pass
+        # of the sum gives every image's own gradient.
         centre = outputs[:, :, h // 2, w // 2].sum()
         (gradient,) = torch.autograd.grad(centre, inputs)
     return gradient.abs().sum(dim=1).mean(dim=0).cpu().numpy()
@@ -103,8 +97,10 @@ def erf_size(erf: np.ndarray, mass: float = 0.95) -> int:
     rows, cols = np.indices(p.shape)
     centre_row, centre_col = int(np.rint((p * rows).sum())), int(np.rint((p * cols).sum()))
     for half in range(max(p.shape)):
-        square = p[max(centre_row - half, 0):centre_row + half + 1,
-                   max(centre_col - half, 0):centre_col + half + 1]
+        square = p[
+            max(centre_row - half, 0) : centre_row + half + 1,
+            max(centre_col - half, 0) : centre_col + half + 1,
+        ]
         if square.sum() >= mass - 1e-9:
             return 2 * half + 1
     raise AssertionError("unreachable: the last square covers the whole map")
