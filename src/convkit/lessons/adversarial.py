@@ -173,13 +173,14 @@ def pgd(model: nn.Module, x: np.ndarray | torch.Tensor, y: np.ndarray | torch.Te
     x_adv: (N, C, H, W) in [0, 1] with |x_adv - x| <= epsilon for every pixel.
 
     Madry et al. (2018, §2): start at x, or with ``random_start`` at x plus uniform noise
-    in [-epsilon, epsilon] (clipped to [0, 1]; drawn from ``seed``, None for fresh
-    randomness); then ``steps`` times take an FGSM step of size ``step`` from the current
-    point (the sign of the loss gradient there) and project back: clip to [0, 1] and into
-    the box [x - epsilon, x + epsilon]. With ``steps=1, step=epsilon,
-    random_start=False`` this is :func:`fgsm`. A numpy input gives a float32 numpy
-    array, a tensor a tensor. The model is used in eval mode; its parameters receive no
-    gradient.
+    in [-epsilon, epsilon] (clipped to [0, 1]; drawn from a numpy generator seeded with
+    ``seed``, or with ``seed=None`` from torch's global generator, so that a seeded
+    training run that attacks every batch is reproducible); then ``steps`` times take an
+    FGSM step of size ``step`` from the current point (the sign of the loss gradient
+    there) and project back: clip to [0, 1] and into the box [x - epsilon, x + epsilon].
+    With ``steps=1, step=epsilon, random_start=False`` this is :func:`fgsm`. A numpy
+    input gives a float32 numpy array, a tensor a tensor. The model is used in eval mode;
+    its parameters receive no gradient.
     """
     func = "pgd"
     xt = _images(func, x)
@@ -191,8 +192,12 @@ def pgd(model: nn.Module, x: np.ndarray | torch.Tensor, y: np.ndarray | torch.Te
         seed = int_at_least(func, "seed", seed, 0)
     x_adv = xt.clone()
     if as_bool(func, "random_start", random_start):
-        noise = np.random.default_rng(seed).uniform(-eps, eps, size=tuple(xt.shape))
-        x_adv = (x_adv + torch.from_numpy(noise.astype(np.float32))).clamp_(0.0, 1.0)
+        if seed is None:
+            noise = torch.empty_like(xt).uniform_(-eps, eps)
+        else:
+            rng = np.random.default_rng(seed)
+            noise = torch.from_numpy(rng.uniform(-eps, eps, size=tuple(xt.shape)))
+        x_adv = (x_adv + noise.to(xt.dtype)).clamp_(0.0, 1.0)
     lowest, highest = xt - eps, xt + eps
     with eval_mode(model):
         for _ in range(n_steps):

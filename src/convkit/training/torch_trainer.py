@@ -140,6 +140,7 @@ def fit(
     momentum: float = 0.9,
     schedule: Callable[[int, int, float], float] | None = None,
     augment: Callable[[np.ndarray, np.random.Generator], np.ndarray] | None = None,
+    perturb: Callable[[nn.Module, torch.Tensor, torch.Tensor], torch.Tensor] | None = None,
 ) -> History:
     """Train ``model`` in place with cross-entropy (Adam by default); return its per-epoch history.
 
@@ -182,6 +183,12 @@ def fit(
     augment: ``(images, rng) -> images``, e.g. a random crop and flip from
     :mod:`convkit.training.augment`, applied to the whole training set once per epoch
     (after the shifts) with the run's seeded numpy generator.
+    perturb: ``(model, x_batch, y_batch) -> x_batch``, applied to every batch just before
+    the step, with the model as it is at that step: adversarial training (Madry et al.
+    2018) trains on ``functools.partial(convkit.lessons.adversarial.pgd, epsilon=...,
+    step=..., steps=...)``'s output. It must return a tensor of the batch's shape; its
+    gradient history is dropped. The training accuracy is then that of the perturbed
+    batches.
 
     The :class:`convkit.training.history.History` holds per epoch the mean training
     loss, the training accuracy (on the batches as they were trained, i.e. of the
@@ -205,6 +212,8 @@ def fit(
         raise ValueError("fit: momentum must be less than 1")
     if schedule is not None and not callable(schedule):
         raise TypeError(f"fit: schedule must be a function, got {type(schedule).__name__}")
+    if perturb is not None and not callable(perturb):
+        raise TypeError(f"fit: perturb must be a function, got {type(perturb).__name__}")
 
     torch.manual_seed(args.seed)
     params = [p for p in model.parameters() if p.requires_grad]
@@ -223,6 +232,13 @@ def fit(
 
     def train_step(x_batch: np.ndarray, y_batch: np.ndarray) -> tuple[float, int]:
         xb, yb = torch.from_numpy(x_batch), torch.from_numpy(y_batch)
+        if perturb is not None:
+            perturbed = perturb(model, xb, yb)
+            if not isinstance(perturbed, torch.Tensor) or perturbed.shape != xb.shape:
+                raise ValueError(
+                    f"fit: perturb must return a tensor of the batch's shape {tuple(xb.shape)}"
+                )
+            xb = perturbed.detach().to(xb.dtype)
         logits = model(xb)
         loss = loss_fn(logits, yb)
         opt.zero_grad(set_to_none=True)
