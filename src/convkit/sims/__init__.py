@@ -20,6 +20,9 @@ anywidget widgets: live in JupyterLab, embedded (state and ES module) in the sta
 - ``TransposeStepperSim`` (ch12): a transposed convolution one input value at a time, each
   scattering a scaled copy of the kernel (Next / Back / All / Reset), copies adding up, for a
   stride, a padding (the cells it cuts hatched) and an output padding.
+- ``ExplanationExplorerSim`` (ch13): a few images and their classes; for the chosen pair,
+  every attribution map (saliency, Grad-CAM, occlusion, ...) side by side, each normalised
+  on its own and blended over the image at a chosen opacity; the maps precomputed and embedded.
 
 Adding a simulation: write ``<name>.js`` here (an ES module exporting
 ``default { render }``; it may use the helpers of ``_common.js`` -- ``h``, ``fmt``,
@@ -37,6 +40,7 @@ from convkit.sims.architecture import ArchitectureSim
 from convkit.sims.augment_explorer import AugmentExplorerSim
 from convkit.sims.connectivity import ConnectivitySim
 from convkit.sims.depth_spread import DepthSpreadSim
+from convkit.sims.explanation_explorer import ExplanationExplorerSim
 from convkit.sims.explorer import ConvExplorerSim
 from convkit.sims.kernel_playground import KernelPlayground
 from convkit.sims.output_size import OutputSizeCalculator
@@ -53,6 +57,7 @@ __all__ = [
     "ConnectivitySim",
     "ConvExplorerSim",
     "DepthSpreadSim",
+    "ExplanationExplorerSim",
     "KernelPlayground",
     "OutputSizeCalculator",
     "PatchGridSim",
