@@ -18,7 +18,7 @@ SETUP_KEY := $(shell cat requirements.txt constraints.txt pyproject.toml 2>/dev/
 STAMP := $(VENV)/.setup-$(SETUP_KEY)
 
 .PHONY: help setup book test test-fast lint lab bench clean browser-deps book-deps sandbox-deps \
-	generate preflight autograde feedback grades report validate
+	generate preflight autograde feedback grades report similarity validate
 
 help:  ## list the commands
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 14
@@ -56,11 +56,13 @@ bench: setup book-deps sandbox-deps  ## speed benchmarks against torch, measured
 
 # nbgrader, for instructors and students (see the README).  Examples:
 #   make autograde ASSIGNMENT=ch01            make autograde ASSIGNMENT=ch01 STUDENT=alice JOBS=2
+#   make similarity ASSIGNMENT=ch01 THRESHOLD=0.7
 ASSIGNMENT ?= ch01
 STUDENT ?=
 JOBS ?=
 SCHEDULER ?=
 NB ?=
+THRESHOLD ?=
 
 generate: setup  ## nbgrader: make exercises/ from solutions/ (all assignments)
 	$(BIN)/python -m convkit.course generate
@@ -79,6 +81,9 @@ grades: setup  ## nbgrader: export every grade to grades.csv (ungraded ones mark
 
 report: setup  ## nbgrader: grading/report/report.html (score histograms, test pass rates, ungraded) + CSVs
 	$(BIN)/python -m convkit.course report
+
+similarity: setup  ## nbgrader: grading/similarity/ASSIGNMENT/report.html, pairs of alike answer code for a human to read (THRESHOLD=0.6)
+	$(BIN)/python -m convkit.course similarity $(ASSIGNMENT) $(if $(THRESHOLD),--threshold $(THRESHOLD),)
 
 validate: setup  ## students: run the tests of the exercises/ notebooks (or NB=path/to.ipynb)
 	$(BIN)/python -m convkit.course validate $(NB)

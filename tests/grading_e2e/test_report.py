@@ -213,3 +213,19 @@ def test_page_renders_offline_in_chromium(report, browser) -> None:
     assert heading.startswith("Grading report")
     assert len(widths) == 2 * len(ASSIGNMENTS) and all(w > 100 for w in widths)
     assert all(url.startswith(("file:", "data:")) for url in requests), requests
+
+
+def test_links_to_the_similarity_report(report) -> None:
+    # Before `similarity` has run, no link; after it, ch01's section links to its report.
+    course, page, _ = report
+    assert "similarity" not in page.lower()
+    result = run_cli(course.root, "similarity", "ch01")
+    assert result.returncode == 0, result.stdout + result.stderr
+    out = course.root / "grading" / "report-with-similarity"
+    result = run_cli(course.root, "report", "--out", str(out))
+    assert result.returncode == 0, result.stdout + result.stderr
+    links = re.findall(r'href="([^"#]+)"', (out / "report.html").read_text(encoding="utf-8"))
+    assert links == ["../similarity/ch01/report.html"]
+    assert (out / links[0]).resolve() == (
+        course.root / "grading" / "similarity" / "ch01" / "report.html"
+    ).resolve()

@@ -1,6 +1,7 @@
 """Command line: ``python -m convkit.course COMMAND`` (run from the course root).
 
-Instructor commands: generate, preflight, autograde, summary, feedback, export, report.
+Instructor commands: generate, preflight, autograde, summary, feedback, export, report,
+similarity.
 Student command: validate.
 """
 
@@ -22,6 +23,7 @@ from convkit.course.outcomes import format_summary, load_outcomes
 from convkit.course.parallel import default_jobs
 from convkit.course.preflight import run_preflight
 from convkit.course.report import write_report
+from convkit.course.similarity import DEFAULT_THRESHOLD, write_similarity_report
 from convkit.course.validate import exercise_notebooks, validate_notebook
 
 EXIT_PREFLIGHT_FAILED = 2
@@ -137,6 +139,36 @@ def _cmd_report(course: Course, args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_similarity(course: Course, args: argparse.Namespace) -> int:
+    try:
+        result = write_similarity_report(course, args.assignment, args.threshold)
+    except ValueError as exc:  # an unknown assignment, no submissions, a bad threshold
+        print(f"similarity: {exc}", file=sys.stderr)
+        return 1
+    print(
+        f"{args.assignment}: compared {len(result.answers)} students' answer code, "
+        f"{len(result.pairs)} pairs; {len(result.flagged)} above the threshold "
+        f"{args.threshold:g} (flagged for a human to read, not a verdict)"
+    )
+    for pair in result.flagged:
+        print(
+            f"  {pair.student_a} ~ {pair.student_b}: {100 * pair.similarity_a:.0f}% / "
+            f"{100 * pair.similarity_b:.0f}% of their code matched"
+        )
+    for student, reason in sorted(result.skipped.items()):
+        print(f"  not compared: {student} ({reason})")
+    print(f"wrote {result.html} (open it in a browser; it needs no network)")
+    print(f"wrote {result.pairs_csv} and {result.skipped_csv}")
+    return 0
+
+
+def _share(text: str) -> float:
+    value = float(text)
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 1, got {value}")
+    return value
+
+
 def _positive_int(text: str) -> int:
     value = int(text)
     if value < 1:
@@ -236,6 +268,20 @@ def build_parser() -> argparse.ArgumentParser:
         help="folder for report.html, grades.csv and tests.csv (default %(default)s)",
     )
     p.set_defaults(func=_cmd_report)
+
+    p = sub.add_parser(
+        "similarity",
+        help="pairs of submissions with alike answer code, for a human to read (copydetect)",
+    )
+    p.add_argument("assignment")
+    p.add_argument(
+        "--threshold",
+        type=_share,
+        default=DEFAULT_THRESHOLD,
+        help="flag a pair when either student's code is more than this share (0..1) matched "
+        "by the other's (default %(default)g)",
+    )
+    p.set_defaults(func=_cmd_similarity)
 
     p = sub.add_parser("validate", help="run a notebook's tests like the Validate button")
     p.add_argument("notebook", nargs="*", help="notebooks (default: every notebook in exercises/)")

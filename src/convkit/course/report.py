@@ -16,6 +16,7 @@ import base64
 import csv
 import html
 import io
+import os
 import statistics
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -295,7 +296,33 @@ def _summary_table(reports: list[AssignmentReport]) -> str:
     return _table(header, rows, table_id="summary")
 
 
-def _assignment_section(report: AssignmentReport, logs: dict[str, str]) -> str:
+def similarity_links(course: Course, folder: Path, assignments: list[str]) -> dict[str, str]:
+    """assignment -> link (relative to ``folder``) to its similarity report, where one exists.
+
+    The reports are ``grading/similarity/<assignment>/report.html``, written by
+    ``python -m convkit.course similarity``; an assignment without one gets no link.
+    """
+    links = {}
+    for name in assignments:
+        page = course.grading_dir / "similarity" / name / "report.html"
+        if page.is_file():
+            links[name] = Path(os.path.relpath(page, folder.resolve())).as_posix()
+    return links
+
+
+def _similarity_paragraph(name: str, link: str | None) -> str:
+    if link is None:
+        return ""
+    return (
+        f'<p class="similarity"><a href="{_e(link)}">Similarity report of {_e(name)}</a>: '
+        "pairs of submissions with alike answer code, flagged for a human to read "
+        "(it judges nothing).</p>"
+    )
+
+
+def _assignment_section(
+    report: AssignmentReport, logs: dict[str, str], similarity: str | None = None
+) -> str:
     counts, edges = report.histogram()
     bins = [
         [
@@ -324,6 +351,7 @@ def _assignment_section(report: AssignmentReport, logs: dict[str, str]) -> str:
             "sandbox</strong> (<code>--no-sandbox</code>): their code ran with the grader's "
             "own permissions.</p>"
         )
+    parts.append(_similarity_paragraph(report.name, similarity))
     parts.append("<h3>Score distribution</h3>")
     if report.scores:
         alt = f"Histogram of the {len(report.scores)} graded scores of {report.name}"
@@ -406,8 +434,17 @@ def _students_table(reports: list[AssignmentReport]) -> str:
     return _table(header, rows, classes, table_id="students")
 
 
-def render_html(course: Course, reports: list[AssignmentReport]) -> str:
-    """The whole report page: self-contained HTML (inline CSS, PNGs as data URLs)."""
+def render_html(
+    course: Course,
+    reports: list[AssignmentReport],
+    similarity: dict[str, str] | None = None,
+) -> str:
+    """The whole report page: self-contained HTML (inline CSS, PNGs as data URLs).
+
+    ``similarity`` maps an assignment to the link of its similarity report
+    (:func:`similarity_links`); the page links to each one there is.
+    """
+    similarity = similarity or {}
     logs = {
         rep.name: {s: o.log or "" for s, o in load_outcomes(course, rep.name).items()}
         for rep in reports
@@ -419,7 +456,7 @@ def render_html(course: Course, reports: list[AssignmentReport]) -> str:
         "autograde outcomes. Ungraded submissions are listed with their reason and "
         "never counted as 0.</p>",
         _summary_table(reports),
-        *(_assignment_section(rep, logs[rep.name]) for rep in reports),
+        *(_assignment_section(rep, logs[rep.name], similarity.get(rep.name)) for rep in reports),
         "<h2 id='students'>Per-student totals</h2>",
         "<p>Scores of graded submissions; the total adds graded scores only.</p>",
         _students_table(reports),
@@ -445,12 +482,14 @@ def write_report(
 ) -> tuple[ReportFiles, list[AssignmentReport]]:
     """Write ``report.html``, ``grades.csv`` (per student and assignment) and ``tests.csv``.
 
-    ``tests.csv`` has one row per autograded test with its pass counts.
+    ``tests.csv`` has one row per autograded test with its pass counts.  Each
+    assignment's section links to its similarity report when there is one.
     """
     reports = build_report(course, assignments)
     folder.mkdir(parents=True, exist_ok=True)
     files = ReportFiles(folder / "report.html", folder / "grades.csv", folder / "tests.csv")
-    files.html.write_text(render_html(course, reports), encoding="utf-8")
+    links = similarity_links(course, folder, [rep.name for rep in reports])
+    files.html.write_text(render_html(course, reports, links), encoding="utf-8")
     _write(files.grades_csv, [row for rep in reports for row in rep.rows])
     with open(files.tests_csv, "w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
