@@ -122,6 +122,7 @@ def make_course(folder: Path, n: int) -> Path:
     """A scratch course with ch01 generated and ``n`` submissions of every kind in turn."""
     folder.mkdir(parents=True)
     shutil.copy(ROOT / "nbgrader_config.py", folder / "nbgrader_config.py")
+    shutil.copy(ROOT / "course.yml", folder / "course.yml")  # nbgrader_config.py reads it
     for part in ("solutions", "exercises"):
         shutil.copytree(ROOT / part / ASSIGNMENT, folder / part / ASSIGNMENT)
     run = generate_assignment(Course(folder), ASSIGNMENT)

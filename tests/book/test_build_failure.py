@@ -18,6 +18,7 @@ pytestmark = pytest.mark.slow
 def test_cell_error_fails_build_naming_notebook_and_cell(tmp_path: Path) -> None:
     """A scratch book with the real _config.yml and one notebook whose 3rd cell raises."""
     shutil.copy(ROOT / "_config.yml", tmp_path / "_config.yml")
+    shutil.copy(ROOT / "course.yml", tmp_path / "course.yml")  # the title, launch buttons
     shutil.copy(ROOT / "references.bib", tmp_path / "references.bib")
     # two notebooks, so the driver's parallel pre-execution runs too
     toc = "format: jb-book\nroot: intro\nchapters:\n  - file: fine\n  - file: broken\n"
@@ -57,6 +58,7 @@ def test_jupyter_books_own_execution_is_single_threaded(tmp_path: Path) -> None:
     """A notebook the parallel pass does not serve runs in Jupyter Book's kernel, with the
     same one-thread environment, so a chapter's numbers do not depend on the path."""
     shutil.copy(ROOT / "_config.yml", tmp_path / "_config.yml")
+    shutil.copy(ROOT / "course.yml", tmp_path / "course.yml")  # the title, launch buttons
     shutil.copy(ROOT / "references.bib", tmp_path / "references.bib")
     (tmp_path / "_toc.yml").write_text("format: jb-book\nroot: intro\nchapters:\n  - file: env\n")
     (tmp_path / "intro.md").write_text("# Intro\n")

@@ -38,6 +38,7 @@ def _course_copy(destination: Path) -> Path:
     """The course's nbgrader files (config, solutions, exercises) in ``destination``."""
     destination.mkdir(parents=True)
     shutil.copy(ROOT / "nbgrader_config.py", destination)
+    shutil.copy(ROOT / "course.yml", destination)  # nbgrader_config.py reads it
     for folder in ("solutions", "exercises"):
         shutil.copytree(ROOT / folder / ASSIGNMENT, destination / folder / ASSIGNMENT)
     return destination

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import re
+import shutil
 from html import unescape
+from pathlib import Path
 
+import nbformat
 import pytest
 from book_site import (
     HTML_DIR,
@@ -18,6 +21,8 @@ from book_site import (
     source_of,
     toc_docnames,
 )
+
+from convkit.book import BookBuildError, build
 
 pytestmark = pytest.mark.slow
 
@@ -100,18 +105,81 @@ def test_search_finds_chapter_text(visit) -> None:
     assert result.problems() == [], "\n".join(result.problems())
 
 
+LAUNCH_SERVICES = ("mybinder.org", "colab.research.google.com", "/hub/user-redirect/")
+
+
 @pytest.mark.parametrize("docname", chapter_docnames())
-def test_chapter_has_launch_and_download_buttons(built_book, docname: str) -> None:
-    """Binder, Colab and JupyterHub launch links for this notebook, and its download."""
+def test_chapter_has_download_and_no_dead_launch_buttons(built_book, docname: str) -> None:
+    """The committed course.yml names no repository and no hub: no launch button (it would
+    lead nowhere) and no repository or issues button; the notebook download stays."""
     html = (built_book / f"{docname}.html").read_text()
     notebook = f"{docname}.ipynb"
-    services = ("mybinder.org/v2/gh/", "colab.research.google.com/github/", "/hub/user-redirect/")
-    for service in services:
-        links = re.findall(rf'href="([^"]*{re.escape(service)}[^"]*)"', html)
-        assert any(notebook in link for link in links), f"no {service} link to {notebook}"
+    for service in LAUNCH_SERVICES:
+        assert service not in html, f"a {service} launch link without a configured repository"
+    assert "launch-buttons" not in html and "Launch interactive content" not in html
+    assert "repository-button" not in html and "issues/new" not in html
     download = f'href="../_sources/{notebook}"'
     assert download in html, "no download link for the notebook"
     assert (built_book / "_sources" / notebook).exists()
+
+
+def test_configured_repository_and_hub_give_the_theme_s_launch_links(tmp_path: Path) -> None:
+    """A scratch book (intro and one notebook) built with the real _config.yml and a
+    course.yml naming a fork and a hub: exact nbgitpuller, Binder and Colab links, and
+    the repository and issues buttons."""
+    shutil.copy(ROOT / "_config.yml", tmp_path / "_config.yml")
+    shutil.copy(ROOT / "references.bib", tmp_path / "references.bib")
+    (tmp_path / "_toc.yml").write_text(
+        "format: jb-book\nroot: book/intro\nchapters:\n  - file: book/ch01_tiny\n"
+    )
+    (tmp_path / "book").mkdir()
+    (tmp_path / "book" / "intro.md").write_text("# Intro\n\nA scratch book.\n")
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                 "language": "python"}  # fmt: skip
+    nb.cells = [nbformat.v4.new_markdown_cell("# Tiny"), nbformat.v4.new_code_cell("1 + 1")]
+    nbformat.write(nb, tmp_path / "book" / "ch01_tiny.ipynb")
+    settings = tmp_path / "elsewhere" / "adopter.yml"  # not the book's own course.yml
+    settings.parent.mkdir()
+    settings.write_text(
+        "course:\n  name: Adopted ConvNets\n"
+        "repository:\n  url: https://github.com/adopter/cnn-fork\n  branch: spring27\n"
+        "jupyterhub:\n  url: https://hub.example.edu\n"
+    )
+    npm_cache = ROOT / "_build" / ".book_vendor" / "npm"  # reuse downloaded tarballs
+    if npm_cache.is_dir():
+        shutil.copytree(npm_cache, tmp_path / "_build" / ".book_vendor" / "npm")
+    build(tmp_path, settings=settings)
+    html = unescape((tmp_path / "_build" / "html" / "book" / "ch01_tiny.html").read_text())
+    links = set(re.findall(r'href="([^"]+)"', html))
+    assert (
+        "https://hub.example.edu/hub/user-redirect/git-pull?"
+        "repo=https%3A//github.com/adopter/cnn-fork"
+        "&urlpath=lab/tree/cnn-fork/book/ch01_tiny.ipynb&branch=spring27"
+    ) in links
+    assert (
+        "https://mybinder.org/v2/gh/adopter/cnn-fork/spring27"
+        "?urlpath=lab/tree/book/ch01_tiny.ipynb"
+    ) in links
+    assert (
+        "https://colab.research.google.com/github/adopter/cnn-fork/blob/spring27/"
+        "book/ch01_tiny.ipynb"
+    ) in links
+    assert "https://github.com/adopter/cnn-fork" in links  # the repository button
+    assert any(link.startswith("https://github.com/adopter/cnn-fork/issues/new") for link in links)
+    assert "../_sources/book/ch01_tiny.ipynb" in links  # the download stays
+    assert re.search(r"<title>[^<]*Adopted ConvNets", html)  # the title from the settings
+    intro = (tmp_path / "_build" / "html" / "book" / "intro.html").read_text()
+    assert "mybinder.org" not in intro  # a markdown page has nothing to launch
+
+
+def test_a_bad_settings_value_stops_the_build_naming_the_key(tmp_path: Path) -> None:
+    """Checked before Jupyter Book starts: the error names the file and the key."""
+    (tmp_path / "_config.yml").write_text("title: t\n")
+    (tmp_path / "_toc.yml").write_text("format: jb-book\nroot: intro\n")
+    (tmp_path / "course.yml").write_text("course:\n  name: x\nlms:\n  export: blackboard\n")
+    with pytest.raises(BookBuildError, match=r"lms\.export: 'blackboard' is not one of"):
+        build(tmp_path)
 
 
 # Markdown that reached the page as text: a table glued inline ({glue:md} as a role

@@ -57,6 +57,7 @@ def copy_course(destination: Path, cell_timeout: int | None = TEST_CELL_TIMEOUT)
     ``cell_timeout`` replaces the course's per-cell limit (None keeps the course's own)."""
     destination.mkdir(parents=True, exist_ok=True)
     shutil.copy(REPO / "nbgrader_config.py", destination)
+    shutil.copy(REPO / "course.yml", destination)  # nbgrader_config.py reads it
     for folder in ("solutions", "exercises"):
         shutil.copytree(REPO / folder, destination / folder)
     if cell_timeout is not None:

@@ -251,6 +251,7 @@ def _course_with_submission(root: Path, student: str, extra_cells: list[str]) ->
     repo = Path(__file__).resolve().parents[2]
     (root / "solutions" / "ch01").mkdir(parents=True)
     shutil.copy(repo / "nbgrader_config.py", root / "nbgrader_config.py")
+    shutil.copy(repo / "course.yml", root / "course.yml")  # nbgrader_config.py reads it
     shutil.copy(repo / "solutions" / "ch01" / "ch01.ipynb", root / "solutions" / "ch01")
     nb = nbformat.read(repo / "exercises" / "ch01" / "ch01.ipynb", as_version=4)
     nb.cells.extend(nbformat.v4.new_code_cell(source) for source in extra_cells)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -126,6 +127,7 @@ def test_a_worker_skips_saving_the_scores_and_uses_the_prompt_kernel(tmp_path: P
     (tmp_path / "nbgrader_config.py").write_text(
         (root / "nbgrader_config.py").read_text() + WORKER_CONFIG
     )
+    shutil.copy(root / "course.yml", tmp_path / "course.yml")  # nbgrader_config.py reads it
     c = PyFileConfigLoader("nbgrader_config.py", str(tmp_path)).load_config()
     names = [str(p).rsplit(".", 1)[-1] for p in c.Autograde.autograde_preprocessors]
     assert "LimitedExecute" in names and "CheckCellMetadata" in names

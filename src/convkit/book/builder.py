@@ -10,7 +10,10 @@ notebooks the cache cannot serve in parallel (``convkit.book.pre_execute``).  A
 failing cell fails the build, and this driver ends its output with the notebook,
 the cell (its number, id and source) and the error, so the cause is not lost in
 Sphinx's traceback.  The offline assets (MathJax, the widget manager, anywidget)
-are handled by ``convkit.book.sphinx_ext``.
+are handled by ``convkit.book.sphinx_ext``, which also sets the title, repository
+and launch buttons from the course settings (``course.yml`` beside ``_config.yml``,
+or the file ``--settings`` / ``$CONVKIT_COURSE_YML`` names), checked here before
+anything runs.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from pathlib import Path
 
 from convkit._env import SINGLE_THREAD_ENV
 from convkit.book.pre_execute import pre_execute
+from convkit.settings import SETTINGS_ENV, SettingsError, load_settings, settings_path
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 _FAILED_NOTEBOOK = re.compile(r"ExecutionError: (\S+\.(?:ipynb|md))")
@@ -110,16 +114,24 @@ def book_root(cwd: Path | None = None) -> Path:
     return check_book_root(Path.cwd() if cwd is None else cwd)
 
 
-def build(root: Path, *, all_pages: bool = False, parallel: bool = True) -> Path:
+def build(
+    root: Path, *, all_pages: bool = False, parallel: bool = True, settings: Path | None = None
+) -> Path:
     """Build the HTML book of the folder ``root`` into ``root/_build/html``; return the
     index page.
 
     ``all_pages`` rewrites every page; ``parallel`` executes the uncached notebooks
-    side by side first.  Output is streamed as it comes.  Raises ``BookBuildError``
-    when the build fails; when a notebook cell failed, its message names the
-    notebook and cell.
+    side by side first; ``settings`` is the course settings file (default:
+    ``$CONVKIT_COURSE_YML``, else ``root/course.yml``).  Output is streamed as it
+    comes.  Raises ``BookBuildError`` when the settings are wrong or the build fails;
+    when a notebook cell failed, its message names the notebook and cell.
     """
     root = check_book_root(root)
+    settings = (settings or settings_path(root)).resolve()
+    try:
+        load_settings(settings)
+    except SettingsError as err:
+        raise BookBuildError(f"the course settings are wrong: {err}") from None
     if parallel:
         pre_execute(root)
     jupyter_book = Path(sys.executable).with_name("jupyter-book")
@@ -129,7 +141,7 @@ def build(root: Path, *, all_pages: bool = False, parallel: bool = True) -> Path
     lines: list[str] = []
     # A notebook the parallel pass could not serve runs in Jupyter Book's own kernel; one
     # thread there too, so every chapter prints the same numbers however it was run.
-    env = {**os.environ, **SINGLE_THREAD_ENV}
+    env = {**os.environ, **SINGLE_THREAD_ENV, SETTINGS_ENV: str(settings)}
     with subprocess.Popen(
         cmd, cwd=root, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         bufsize=1,
@@ -161,10 +173,16 @@ def main(argv: list[str] | None = None) -> int:
         default=None,
         help="the book's folder, with _config.yml and _toc.yml (default: the current directory)",
     )
+    parser.add_argument(
+        "--settings",
+        type=Path,
+        default=None,
+        help=f"the course settings file (default: ${SETTINGS_ENV}, else course.yml in the root)",
+    )
     args = parser.parse_args(argv)
     try:
         root = book_root() if args.root is None else check_book_root(args.root)
-        index = build(root, all_pages=args.all, parallel=not args.serial)
+        index = build(root, all_pages=args.all, parallel=not args.serial, settings=args.settings)
     except BookBuildError as err:
         print(f"\nbook build failed: {err}", file=sys.stderr)
         return 1

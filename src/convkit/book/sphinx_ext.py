@@ -19,7 +19,12 @@ Loaded from ``_config.yml`` (``sphinx: extra_extensions: [convkit.book.sphinx_ex
 - numbers chapters from 0, like their files and exercise folders (ch00 is
   "0. Why convolutions?"; Sphinx itself always starts at 1);
 - fixes two console errors of the theme stack (a duplicated sphinx-thebe script,
-  an unset colour mode).
+  an unset colour mode);
+- sets what an adopter configures in ``course.yml`` (``convkit.settings``): the
+  book's title, the repository (and its repository / issues buttons) and the launch
+  buttons.  Binder, JupyterHub and Colab links appear only when a repository (and,
+  for the hub, a JupyterHub) is configured, so no button leads nowhere; the .ipynb
+  download stays.  ``$CONVKIT_COURSE_YML`` names another settings file.
 """
 
 from __future__ import annotations
@@ -38,6 +43,7 @@ from sphinx.util import logging
 from convkit.book import assets
 from convkit.book.exec_cache import ImportStamp, drop_stale, import_stamps, record_stamps
 from convkit.book.imports import PackageSource
+from convkit.settings import Settings, load_settings, settings_path
 
 logger = logging.getLogger(__name__)
 
@@ -54,6 +60,39 @@ def _configure(app: Sphinx, config: Config) -> None:
         # no crossorigin attribute: it breaks loading from file://
         _UP + assets.HTML_MANAGER_ENTRY: {},
     }
+
+
+def course_theme_options(settings: Settings, options: dict[str, Any]) -> dict[str, Any]:
+    """``html_theme_options`` (as Jupyter Book made them from ``_config.yml``) with the
+    repository, its buttons and the launch-button URLs of ``settings``.
+
+    An empty URL makes sphinx-book-theme leave that button out; without a repository
+    every launch URL is empty (the theme needs one to build any launch link).
+    """
+    repo = settings.repository
+    launch = dict(options.get("launch_buttons") or {})
+    launch.update(
+        binderhub_url=settings.binder_url,
+        jupyterhub_url=settings.hub_url,
+        colab_url=settings.colab_url,
+    )
+    return {
+        **options,
+        "launch_buttons": launch,
+        "repository_url": repo.url,
+        "repository_branch": repo.branch,
+        "use_repository_button": bool(repo.url),
+        "use_issues_button": bool(repo.url),
+        "path_to_docs": options.get("path_to_docs", ""),
+    }
+
+
+def _course_settings(app: Sphinx, config: Config) -> None:
+    settings = load_settings(settings_path(Path(app.srcdir)))
+    config.html_title = settings.name
+    config.html_theme_options = course_theme_options(
+        settings, dict(config.html_theme_options or {})
+    )
 
 
 def _theme_defaults(app: Sphinx, config: Config) -> None:
@@ -229,6 +268,7 @@ def setup(app: Sphinx) -> dict[str, Any]:
     """Register the extension (Sphinx entry point)."""
     app.connect("config-inited", _configure, priority=900)
     app.connect("config-inited", _theme_defaults, priority=900)
+    app.connect("config-inited", _course_settings, priority=900)
     app.connect("html-page-context", _dedupe_scripts, priority=900)
     app.connect("builder-inited", _prepare)
     app.connect("env-get-outdated", _outdated_docs)

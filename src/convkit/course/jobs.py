@@ -21,6 +21,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from convkit.settings import SETTINGS_FILE, settings_for_assignment, settings_path
+
 if TYPE_CHECKING:
     from convkit.course.course import Course
 
@@ -57,7 +59,9 @@ class AssignmentKit:
 
     ``source_files``: the assignment's source folder minus its notebooks (nbgrader
     copies such files over the submission's); never the notebooks, which hold
-    the solutions.
+    the solutions.  ``settings``: the course's ``course.yml`` (deadlines and extensions
+    of this assignment only, since the worker's course holds no other), which
+    ``config`` (``nbgrader_config.py``) reads.
     """
 
     assignment: str
@@ -65,6 +69,7 @@ class AssignmentKit:
     gradebook: bytes
     source_files: dict[str, bytes] = field(default_factory=dict)
     source_digest: str = ""  # SHA-256 of the whole source folder, notebooks included
+    settings: str = ""
 
     @property
     def fingerprint(self) -> str:
@@ -73,7 +78,7 @@ class AssignmentKit:
         (Not of the gradebook's bytes, which carry the time it was generated.)
         """
         digest = hashlib.sha256()
-        for part in (self.assignment, self.config, self.source_digest):
+        for part in (self.assignment, self.config, self.settings, self.source_digest):
             digest.update(hashlib.sha256(part.encode()).digest())
         return digest.hexdigest()
 
@@ -134,7 +139,10 @@ def build_kit(course: Course, assignment: str, gradebook: bytes | None = None) -
     }
     files = {name: data for name, data in everything.items() if not name.endswith(".ipynb")}
     config = (course.root / CONFIG_FILE).read_text(encoding="utf-8")
-    return AssignmentKit(assignment, config, gradebook, files, files_digest(everything))
+    settings = settings_for_assignment(settings_path(course.root), assignment)
+    return AssignmentKit(
+        assignment, config, gradebook, files, files_digest(everything), settings
+    )
 
 
 def files_digest(files: dict[str, bytes]) -> str:
@@ -204,6 +212,7 @@ def execute_job(
     with tempfile.TemporaryDirectory(prefix=f"grade-{job.assignment}-") as tmp:
         root = Path(tmp)
         (root / CONFIG_FILE).write_text(kit.config + WORKER_CONFIG, encoding="utf-8")
+        (root / SETTINGS_FILE).write_text(kit.settings, encoding="utf-8")
         scratch_gradebook(root).write_bytes(kit.gradebook)
         course = Course(root)
         source = course.source_dir(job.assignment)
