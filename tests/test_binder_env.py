@@ -82,7 +82,10 @@ def test_binder_environment_installs_and_imports_what_the_exercises_import(
         assert result.returncode == 0, f"{' '.join(cmd)} failed:\n{result.stderr[-4000:]}"
         return result
 
-    run("python", "-m", "pip", "install", "--quiet", "-r", "binder/requirements.txt")
+    # --no-compile: the bytecode of torch's thousands of modules is not what is tested,
+    # and compiling it is most of the install's time
+    run("python", "-m", "pip", "install", "--quiet", "--no-compile", "-r",
+        "binder/requirements.txt")
     run("bash", "binder/postBuild")
     modules = exercise_imports()
     check = (
