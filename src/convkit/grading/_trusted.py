@@ -194,3 +194,23 @@ def _short_type(value: Any) -> str:
 def _is_one_of(kind: type, choices: tuple[type, ...]) -> bool:
     """Identity test (``in`` would consult a metaclass's ``__eq__``)."""
     return any(kind is choice for choice in choices)
+
+
+def capture_attributes(watched: tuple[tuple[object, str], ...]) -> dict[tuple[int, str], object]:
+    """The objects ``owner.name`` holds now, for every ``(owner, name)`` of ``watched``
+    (a module, class or object and an attribute name), keyed by ``(id(owner), name)``:
+    captured when a grading module is imported, before any student code runs."""
+    return {(id(owner), name): owner.__dict__.get(name, getattr(owner, name))
+            for owner, name in watched}  # fmt: skip
+
+
+def replaced_attribute(
+    watched: tuple[tuple[object, str], ...], captured: dict[tuple[int, str], object]
+) -> str | None:
+    """``"owner.name"`` of the first watched attribute that no longer holds the object
+    :func:`capture_attributes` captured (a notebook replaced it), or None."""
+    for owner, name in watched:
+        now = owner.__dict__.get(name, getattr(owner, name, None))
+        if now is not captured[(id(owner), name)]:
+            return f"{getattr(owner, '__name__', str(owner))}.{name}"
+    return None

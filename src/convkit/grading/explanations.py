@@ -179,9 +179,7 @@ _WATCHED_TORCH = (
     (nn.Sequential, "forward"),
     (nn.Dropout, "forward"),
 )
-_TORCH_CAPTURED = {
-    (id(owner), key): owner.__dict__.get(key, getattr(owner, key)) for owner, key in _WATCHED_TORCH
-}
+_TORCH_CAPTURED = T.capture_attributes(_WATCHED_TORCH)
 _isnan = np.isnan  # a ufunc, bound before any student code runs
 NAN = float("nan")
 
@@ -198,14 +196,12 @@ def _assert_untouched() -> None:
                     "maps cannot be trusted. Remove the code that changes convkit, restart the "
                     "kernel and run all cells."
                 )
-    for owner, key in _WATCHED_TORCH:
-        now = owner.__dict__.get(key, getattr(owner, key, None))
-        if now is not _TORCH_CAPTURED[(id(owner), key)]:
-            label = getattr(owner, "__name__", str(owner))
-            raise GradingFailure(
-                f"{label}.{key} was replaced in this notebook, so no map can be graded. "
-                "Remove the code that changes torch, restart the kernel and run all cells."
-            )
+    replaced = T.replaced_attribute(_WATCHED_TORCH, _TORCH_CAPTURED)
+    if replaced is not None:
+        raise GradingFailure(
+            f"{replaced} was replaced in this notebook, so no map can be graded. "
+            "Remove the code that changes torch, restart the kernel and run all cells."
+        )
 
 
 # --------------------------------------------------------------------------- networks

@@ -62,20 +62,17 @@ _WATCHED_TORCH = (
     (torch, "conv2d"), (torch, "batch_norm"), (torch, "relu"), (torch.Tensor, "__add__"),
     (torch.Tensor, "numpy"), (torch.Tensor, "detach"), (torch, "randn"),
 )
-_TORCH_CAPTURED = {(id(owner), name): owner.__dict__.get(name, getattr(owner, name))
-                   for owner, name in _WATCHED_TORCH}
+_TORCH_CAPTURED = T.capture_attributes(_WATCHED_TORCH)
 
 
 def _assert_torch_intact() -> None:
     """Fail if a notebook replaced one of torch's layer functions after grading loaded."""
-    for owner, name in _WATCHED_TORCH:
-        now = owner.__dict__.get(name, getattr(owner, name, None))
-        if now is not _TORCH_CAPTURED[(id(owner), name)]:
-            label = getattr(owner, "__name__", str(owner))
-            raise GradingFailure(
-                f"{label}.{name} was replaced in this notebook, so no network can be graded. "
-                "Remove the code that changes torch, restart the kernel and run all cells."
-            )
+    replaced = T.replaced_attribute(_WATCHED_TORCH, _TORCH_CAPTURED)
+    if replaced is not None:
+        raise GradingFailure(
+            f"{replaced} was replaced in this notebook, so no network can be graded. "
+            "Remove the code that changes torch, restart the kernel and run all cells."
+        )
 
 
 def _convkit_classes(module: nn.Module) -> list[str]:
