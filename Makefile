@@ -17,7 +17,7 @@ export PATH := $(BIN):$(PATH)
 SETUP_KEY := $(shell cat requirements.txt constraints.txt pyproject.toml 2>/dev/null | sha256sum | cut -c1-16)
 STAMP := $(VENV)/.setup-$(SETUP_KEY)
 
-.PHONY: help setup book test test-fast lint lab bench clean browser-deps book-deps sandbox-deps \
+.PHONY: help setup book test test-fast lint lab bench clean browser-deps book-deps sandbox-deps export \
 	generate preflight autograde feedback grades report similarity validate
 
 help:  ## list the commands
@@ -78,6 +78,9 @@ feedback: setup  ## nbgrader: feedback HTML for ASSIGNMENT's graded students (no
 
 grades: setup  ## nbgrader: export every grade to grades.csv (ungraded ones marked, never 0)
 	$(BIN)/python -m convkit.course export --to grades.csv
+
+export: setup  ## nbgrader: grades for the LMS: course.yml's lms.export (or FORMAT=canvas|moodle|long) in grading/export/
+	$(BIN)/python -m convkit.course export --format $(if $(FORMAT),$(FORMAT),lms)
 
 report: setup  ## nbgrader: grading/report/report.html (score histograms, test pass rates, ungraded) + CSVs
 	$(BIN)/python -m convkit.course report

@@ -95,15 +95,21 @@ c.Autograde.autograde_preprocessors = [
     "nbconvert.preprocessors.ClearMetadataPreprocessor",
     "nbgrader.preprocessors.LimitOutput",
     "nbgrader.preprocessors.SaveAutoGrades",
-    # Late submissions: SETTINGS.late_policy (kind, percent_per_day, cap_percent,
-    # cutoff_days), SETTINGS.deadlines and SETTINGS.extensions hold course.yml's policy.
-    # Hook for the late-submission plugin (issue 17, part 3; not written yet):
-    #   c.AssignLatePenalties.plugin_class = "convkit.course.late.CourseLatePolicy"
-    # Until then nbgrader's default plugin applies, which deducts nothing.
     "nbgrader.preprocessors.AssignLatePenalties",
     "nbgrader.preprocessors.CheckCellMetadata",
 ]
 c.LimitedExecute.max_output_bytes = 32 * 2**20
+
+# --- late submissions: course.yml's late_policy through nbgrader's plugin mechanism --
+# A submission's time is what `nbgrader collect` recorded (timestamp.txt); the due dates
+# and extensions are course.yml's, written into the gradebook by convkit.course (autograde,
+# export, report), which then re-applies this plugin so an export reflects the current
+# course.yml.  Penalty: per_day (percent per started day, capped) or cutoff (0 after it).
+c.AssignLatePenalties.plugin_class = "convkit.course.late.CourseLatePolicy"
+c.CourseLatePolicy.kind = SETTINGS.late_policy.kind
+c.CourseLatePolicy.percent_per_day = SETTINGS.late_policy.percent_per_day
+c.CourseLatePolicy.cap_percent = SETTINGS.late_policy.cap_percent
+c.CourseLatePolicy.cutoff_days = SETTINGS.late_policy.cutoff_days
 
 # --- feedback: never show hidden-test source, not even inside tracebacks ------
 c.GenerateFeedback.preprocessors = [

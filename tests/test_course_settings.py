@@ -121,6 +121,17 @@ BAD_VALUES = [
     ({"deadlines": {"ch99": "2027-01-15 23:59 UTC"}}, "deadlines.ch99: no such assignment"),
     ({"extensions": {"bob": {"ch99": "2027-01-15 23:59 UTC"}}}, "extensions.bob.ch99:"),
     ({"extensions": {"bob": {"ch01": "soon"}}}, "extensions.bob.ch01:"),
+    (
+        {"extensions": {"bob": {"ch01": "2027-01-15 23:59 UTC"}}},
+        "extensions.bob.ch01: ch01 has no deadline to extend",
+    ),
+    (
+        {
+            "deadlines": {"ch01": "2027-01-15 23:59 UTC"},
+            "extensions": {"bob": {"ch01": "2027-01-15 23:00 +02:00"}},
+        },
+        "extensions.bob.ch01: the extension (2027-01-15 23:00 UTC+02:00) is not after",
+    ),
     ({"late_policy": {"kind": "lenient"}}, "late_policy.kind: 'lenient'"),
     ({"late_policy": {"percent_per_day": -5}}, "late_policy.percent_per_day: must not be neg"),
     ({"late_policy": {"percent_per_day": "ten"}}, "late_policy.percent_per_day: expected a nu"),
@@ -169,9 +180,9 @@ def test_settings_path_prefers_the_environment(
     assert settings_path(tmp_path) == (tmp_path / "other.yml").resolve()
 
 
-def test_a_workers_copy_keeps_only_its_assignment(tmp_path: Path) -> None:
-    """A grading worker's course holds one assignment: its copy of the settings validates
-    there and keeps that assignment's deadline and extensions."""
+def test_a_workers_copy_drops_deadlines_extensions_and_roster(tmp_path: Path) -> None:
+    """A grading worker's throw-away course has no solutions/ and applies no late
+    penalty: its copy of the settings validates there and names no other student."""
     path = write(
         tmp_path,
         {
@@ -183,7 +194,8 @@ def test_a_workers_copy_keeps_only_its_assignment(tmp_path: Path) -> None:
         },
     )
     worker = tmp_path / "worker"
-    write(worker, yaml.safe_load(settings_for_assignment(path, "ch02")), assignments=("ch02",))
+    worker.mkdir()
+    write(worker, yaml.safe_load(settings_for_assignment(path, "ch02")), assignments=())
     s = load_settings(worker / "course.yml")
-    assert s.course_id == "cnn27" and list(s.deadlines) == ["ch02"]
-    assert s.extensions == {"alice": {"ch02": datetime(2027, 2, 16, 23, 59, tzinfo=UTC)}}
+    assert s.course_id == "cnn27" and s.deadlines == {} and s.extensions == {}
+    assert "alice" not in settings_for_assignment(path, "ch02")

@@ -139,19 +139,15 @@ def load_settings(path: Path | str) -> Settings:
 
 
 def settings_for_assignment(path: Path | str, assignment: str) -> str:
-    """The settings file ``path`` as YAML text for a course that holds only ``assignment``
-    (a grading worker's throw-away course): the other assignments' deadlines and
-    extensions left out, so it validates there.  Raises ``SettingsError`` like
-    :func:`load_settings` when the file itself is wrong."""
+    """The settings file ``path`` as YAML text for a grading worker's throw-away course
+    that holds only ``assignment``: without deadlines, extensions and roster, which the
+    worker has no use for (the grading side applies late penalties) and which name
+    other assignments and students.  Raises ``SettingsError`` like :func:`load_settings`
+    when the file itself is wrong."""
     load_settings(path)
     data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
-    if isinstance(data.get("deadlines"), dict):
-        data["deadlines"] = {k: v for k, v in data["deadlines"].items() if k == assignment}
-    if isinstance(data.get("extensions"), dict):
-        data["extensions"] = {
-            student: {k: v for k, v in (extra or {}).items() if k == assignment}
-            for student, extra in data["extensions"].items()
-        }
+    for key in ("deadlines", "extensions"):
+        data.pop(key, None)
     if data.get("roster"):
         data["roster"] = ""  # the roster stays on the instructor's machine
     return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
@@ -169,6 +165,7 @@ def parse_settings(data: Any, root: Path, path: Path | None = None) -> Settings:
     if not _COURSE_ID.fullmatch(course_id):
         raise SettingsError(f"course.id: {course_id!r} may hold only letters, digits, - and _")
     assignments = _assignment_names(root)
+    deadlines = _deadlines(top.get("deadlines"), "deadlines", assignments)
     return Settings(
         name=name,
         course_id=course_id,
@@ -178,14 +175,9 @@ def parse_settings(data: Any, root: Path, path: Path | None = None) -> Settings:
         colab=_flag(top.get("colab", True), "colab"),
         lms_export=_lms(top.get("lms")),
         roster=_roster(top.get("roster", ""), root),
-        deadlines=_deadlines(top.get("deadlines"), "deadlines", assignments),
+        deadlines=deadlines,
         late_policy=_late_policy(top.get("late_policy")),
-        extensions={
-            _text(student, f"extensions.{student}", required=True): _deadlines(
-                extra, f"extensions.{student}", assignments
-            )
-            for student, extra in _mapping(top.get("extensions"), "extensions").items()
-        },
+        extensions=_extensions(top.get("extensions"), deadlines, assignments),
         path=path,
     )
 
@@ -349,6 +341,31 @@ def _deadlines(value: Any, key: str, assignments: set[str]) -> dict[str, datetim
                 f"{key}.{assignment}: no such assignment (folders of solutions/: {known})"
             )
         result[assignment] = parse_deadline(deadline, f"{key}.{assignment}")
+    return result
+
+
+def _extensions(
+    value: Any, deadlines: dict[str, datetime], assignments: set[str]
+) -> dict[str, dict[str, datetime]]:
+    """student -> {assignment: the student's own deadline}, each later than the
+    assignment's deadline (an extension of nothing, or a shorter one, is a mistake)."""
+    result = {}
+    for student, extra in _mapping(value, "extensions").items():
+        key = f"extensions.{student}"
+        _text(student, key, required=True)
+        result[student] = _deadlines(extra, key, assignments)
+        for assignment, moment in result[student].items():
+            deadline = deadlines.get(assignment)
+            if deadline is None:
+                raise SettingsError(
+                    f"{key}.{assignment}: {assignment} has no deadline to extend "
+                    f"(set deadlines.{assignment} first)"
+                )
+            if moment <= deadline:
+                raise SettingsError(
+                    f"{key}.{assignment}: the extension ({moment:%Y-%m-%d %H:%M %Z}) is not "
+                    f"after the deadline ({deadline:%Y-%m-%d %H:%M %Z})"
+                )
     return result
 
 

@@ -3,10 +3,10 @@ gradebook connection surviving one student's failure."""
 
 from __future__ import annotations
 
-import datetime
 from pathlib import Path
 
 import pytest
+import yaml
 from conftest import copy_course
 from course_scenarios import SCENARIOS, build_submission
 from nbgrader.api import Gradebook
@@ -19,7 +19,6 @@ from convkit.course.outcomes import Status
 pytestmark = pytest.mark.slow
 
 ASSIGNMENT = "ch00"
-DUE = datetime.datetime(2026, 11, 20, 12, 0, 0)
 LATE = "2026-11-21 12:00:00.000000 UTC"  # a day after the due date
 ON_TIME = "2026-11-20 11:00:00.000000 UTC"
 
@@ -30,11 +29,12 @@ def penalties(course: Course, student: str) -> tuple[float, list[float | None]]:
         return float(submission.score), [nb.late_submission_penalty for nb in submission.notebooks]
 
 
-def course_with(tmp_path: Path, students: list[str], config: str = "") -> Course:
-    """A fresh course with ch00 generated and the solution submitted by ``students``."""
+def course_with(tmp_path: Path, students: list[str], settings: dict | None = None) -> Course:
+    """A fresh course with ch00 generated and the solution submitted by ``students``;
+    ``settings`` replaces keys of its course.yml."""
     root = copy_course(tmp_path / "course")
-    with open(root / "nbgrader_config.py", "a", encoding="utf-8") as handle:
-        handle.write(config)
+    path = root / "course.yml"
+    path.write_text(yaml.safe_dump(yaml.safe_load(path.read_text()) | (settings or {})))
     course = Course(root)
     assert generate_assignment(course, ASSIGNMENT).ok
     solution = next(s for s in SCENARIOS if s.student == "s01-solution")
@@ -53,9 +53,13 @@ def test_a_late_submission_gets_the_courses_penalty_and_loses_it_when_on_time(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("PATH", nbgrader_env()["PATH"])
-    course = course_with(tmp_path, ["ann"], "c.LateSubmissionPlugin.penalty_method = 'zero'\n")
-    with Gradebook(course.db_url, course.course_id) as gb:
-        gb.update_or_create_assignment(ASSIGNMENT, duedate=DUE)
+    # course.yml: the deadline, and a cutoff of 0 days (late work scores 0), applied at
+    # autograde through nbgrader's AssignLatePenalties and the course's plugin.
+    settings = {
+        "deadlines": {ASSIGNMENT: "2026-11-20 12:00 UTC"},
+        "late_policy": {"kind": "cutoff", "cutoff_days": 0},
+    }
+    course = course_with(tmp_path, ["ann"], settings)
     stamp = course.submitted_dir("ann", ASSIGNMENT) / "timestamp.txt"
 
     stamp.write_text(LATE)

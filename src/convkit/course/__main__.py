@@ -19,12 +19,14 @@ from convkit.course.export import export_csv
 from convkit.course.feedback import generate_feedback
 from convkit.course.generate import ensure_in_gradebook, generate_assignment
 from convkit.course.jobs import KitError, build_kit
+from convkit.course.lms import export_lms
 from convkit.course.outcomes import format_summary, load_outcomes
 from convkit.course.parallel import default_jobs
 from convkit.course.preflight import run_preflight
 from convkit.course.report import write_report
 from convkit.course.similarity import DEFAULT_THRESHOLD, write_similarity_report
 from convkit.course.validate import exercise_notebooks, validate_notebook
+from convkit.settings import LMS_EXPORTS
 
 EXIT_PREFLIGHT_FAILED = 2
 NO_SANDBOX_WARNING = (
@@ -113,10 +115,32 @@ def _cmd_feedback(course: Course, args: argparse.Namespace) -> int:
 
 
 def _cmd_export(course: Course, args: argparse.Namespace) -> int:
-    path = Path(args.to)
-    rows = export_csv(course, path, args.assignment or None)
-    ungraded = sum(row.status == "ungraded" for row in rows)
-    print(f"wrote {len(rows)} rows to {path} ({ungraded} ungraded, marked in the 'status' column)")
+    layout = course.settings.lms_export if args.format == "lms" else args.format
+    if layout == "grades":
+        path = Path(args.to or "grades.csv")
+        rows = export_csv(course, path, args.assignment or None)
+        ungraded = sum(row.status == "ungraded" for row in rows)
+        print(
+            f"wrote {len(rows)} rows to {path} ({ungraded} ungraded, marked in the "
+            "'status' column)"
+        )
+        return 0
+    path = Path(args.to or f"grading/export/{layout}.csv")
+    try:
+        result = export_lms(course, layout, path, args.assignment or None)
+    except ValueError as exc:  # no roster, a bad roster, an unknown assignment
+        print(f"export: {exc}", file=sys.stderr)
+        return 1
+    columns = ", ".join(f"{a} (/{result.points[a]:g})" for a in result.assignments)
+    print(f"wrote {path}: the {layout} layout, {result.students_written} students; {columns}")
+    if result.attention_path is not None:
+        for item in result.attention:
+            why = f": {item.reason}" if item.reason else ""
+            print(f"  {item.student} {item.assignment}: {item.status}{why} ({item.in_file})")
+        print(
+            f"wrote {result.attention_path} ({len(result.attention)} cells or students "
+            "need attention; an empty cell imports as no grade, never as 0)"
+        )
     return 0
 
 
@@ -252,8 +276,24 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--student", action="append", help="only this student (repeatable)")
     p.set_defaults(func=_cmd_feedback)
 
-    p = sub.add_parser("export", help="grades to CSV; ungraded submissions are marked, never 0")
-    p.add_argument("--to", default="grades.csv", help="CSV file to write (default %(default)s)")
+    p = sub.add_parser(
+        "export",
+        help="grades to CSV (ours, Canvas, Moodle or per test); ungraded ones are never 0",
+    )
+    p.add_argument(
+        "--format",
+        choices=["grades", *LMS_EXPORTS, "lms"],
+        default="grades",
+        help="grades: one row per student and assignment with status and late columns; "
+        "canvas / moodle: their gradebook import files (students from the roster); "
+        "long: one row per test; lms: the one course.yml's lms.export names "
+        "(default %(default)s)",
+    )
+    p.add_argument(
+        "--to",
+        default=None,
+        help="CSV file to write (default grades.csv, or grading/export/<format>.csv)",
+    )
     p.add_argument("--assignment", action="append", help="only this assignment (repeatable)")
     p.set_defaults(func=_cmd_export)
 

@@ -17,6 +17,7 @@ import contextlib
 import os
 import time
 from collections.abc import Iterable
+from datetime import UTC, datetime
 from pathlib import Path
 
 import nbformat
@@ -305,6 +306,10 @@ def grade_assignment(
             return
         outcomes[outcome.student] = outcome
         if not unchanged:
+            outcome.graded_at = datetime.now(UTC).isoformat(timespec="seconds")
+            before = recorded.get(outcome.student)
+            if before is not None and Status.NO_SUBMISSION not in (before.status, outcome.status):
+                outcome.regraded_from = before.previous_summary
             record_outcome(course, outcome)
         running.discard(outcome.student)
         bar.update(1)

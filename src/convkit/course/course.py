@@ -13,6 +13,8 @@ from nbgrader.coursedir import CourseDirectory
 from traitlets.config import Config
 from traitlets.config.loader import PyFileConfigLoader
 
+from convkit.settings import Settings, load_settings, settings_path
+
 CONFIG_FILE = "nbgrader_config.py"
 
 
@@ -39,6 +41,11 @@ class Course:
     def config(self) -> Config:
         """The traitlets config that nbgrader reads from this course."""
         return PyFileConfigLoader(CONFIG_FILE, path=str(self.root)).load_config()
+
+    @cached_property
+    def settings(self) -> Settings:
+        """The course settings (``course.yml`` here, or ``$CONVKIT_COURSE_YML``)."""
+        return load_settings(settings_path(self.root))
 
     @cached_property
     def coursedir(self) -> CourseDirectory:
@@ -136,3 +143,16 @@ def graded_test_sources(nb: Any) -> dict[str, str]:
         if meta.get("grade") and not meta.get("solution") and "grade_id" in meta:
             sources.setdefault(meta["grade_id"], cell.source)
     return sources
+
+
+def hidden_test_ids(course: Course, assignment: str) -> set[str]:
+    """grade_ids of ``assignment``'s source test cells that hold hidden tests."""
+    import nbformat  # here: the grading workers import this module and need neither
+
+    from convkit.course.feedback_filter import BEGIN_HIDDEN
+
+    ids: set[str] = set()
+    for name in course.notebook_names(assignment):
+        nb = nbformat.read(course.source_dir(assignment) / name, as_version=4)
+        ids.update(gid for gid, source in graded_test_sources(nb).items() if BEGIN_HIDDEN in source)
+    return ids

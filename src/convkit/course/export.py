@@ -2,19 +2,23 @@
 
 nbgrader's own ``nbgrader export`` writes 0 for a student with no submission
 and for a submission whose autograding failed; this export writes an empty
-score with a status and a reason instead.
+score with a status and a reason instead.  Late penalties are brought up to date
+with ``course.yml`` first (:func:`convkit.course.late.apply_late_policy`), so the
+scores are after the current deadlines, extensions and late policy; each row says
+how late the submission was and whether it was graded again.
 """
 
 from __future__ import annotations
 
 import csv
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from nbgrader.api import Gradebook, MissingEntry
 from nbgrader.plugins import ExportPlugin
 
 from convkit.course.course import Course
+from convkit.course.late import apply_late_policy, due_date
 from convkit.course.outcomes import Status, load_outcomes
 
 COLUMNS = [
@@ -28,6 +32,9 @@ COLUMNS = [
     "late_submission_penalty",
     "needs_manual_grading",
     "timestamp",
+    "due",
+    "late",
+    "regraded_from",
     "detail",
     "sandboxed",
 ]
@@ -49,6 +56,9 @@ class GradeRow:
     timestamp: str
     detail: str
     sandboxed: str = ""  # "yes", "no" (graded with --no-sandbox) or "" (no record)
+    due: str = ""  # the student's deadline (ISO 8601), "" without one
+    late: str = ""  # LateStatus.describe(): "on time (...)", "late by 1 d 2 h: -10% (...)"
+    regraded_from: str = ""  # when the latest run graded it again: the result before ("7 / 10")
 
     def as_csv(self) -> dict[str, str]:
         """The row as strings (an empty cell for None)."""
@@ -73,14 +83,27 @@ def grade_rows(course: Course, assignments: list[str] | None = None) -> list[Gra
         # whose only submission was unreadable never reached the gradebook).
         students = sorted({s.id for s in gb.students}.union(*outcomes.values()))
         for name in assignments or names:
+            late = apply_late_policy(gb, course.config, course.settings, name)
             assignment = gb.find_assignment(name)
             for student in students:
-                rows.append(_row(gb, assignment, student, outcomes[name].get(student)))
+                row = _row(gb, assignment, student, outcomes[name].get(student))
+                due, _ = due_date(course.settings, name, student)
+                status = late.get(student)
+                outcome = outcomes[name].get(student)
+                rows.append(
+                    replace(
+                        row,
+                        due="" if due is None else due.isoformat(),
+                        late="" if status is None or row.status != "graded" else status.describe(),
+                        regraded_from=(outcome.regraded_from or "") if outcome else "",
+                    )
+                )
     return rows
 
 
 def _row(gb: Gradebook, assignment, student: str, outcome) -> GradeRow:
-    """The CSV row of one student (see ``grade_rows``)."""
+    """The CSV row of one student (see ``grade_rows``), without the late and regrade
+    columns."""
     max_score = float(assignment.max_score)
     try:
         submission = gb.find_submission(assignment.name, student)
@@ -147,11 +170,11 @@ def _timestamp(submission) -> str:
 def export_csv(course: Course, path: Path, assignments: list[str] | None = None) -> list[GradeRow]:
     """Write ``grade_rows`` to ``path`` (CSV with a header) and return them."""
     rows = grade_rows(course, assignments)
-    _write(path, rows)
+    write_grade_rows(path, rows)
     return rows
 
 
-def _write(path: Path, rows: list[GradeRow]) -> None:
+def write_grade_rows(path: Path, rows: list[GradeRow]) -> None:
     """The rows as CSV with a header line."""
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "w", newline="", encoding="utf-8") as handle:
@@ -176,5 +199,5 @@ class OutcomeAwareCsvExport(ExportPlugin):
             wanted = {str(s) for s in self.student}
             rows = [row for row in rows if row.student_id in wanted]
         dest = Path(self.to or "grades.csv")
-        _write(dest, rows)
+        write_grade_rows(dest, rows)
         self.log.info("Exported %d rows to %s (ungraded submissions marked)", len(rows), dest)

@@ -67,6 +67,11 @@ class Outcome:
     # SHA-256 of the assignment kit and the submission graded (jobs.GradingJob.fingerprint):
     # a re-run skips a graded submission whose fingerprint is unchanged.
     fingerprint: str | None = None
+    # When this run graded the submission (ISO 8601, UTC); "" in older records.
+    graded_at: str = ""
+    # Set when this outcome replaced a recorded one of the same submission (a regrade,
+    # after a fix or with --regrade): that outcome's ``previous_summary``, e.g. "7 / 10".
+    regraded_from: str | None = None
 
     def __post_init__(self) -> None:
         self.detail = " ".join(self.detail.split())  # one line, for tables and CSV cells
@@ -92,6 +97,16 @@ class Outcome:
         assert self.reason is not None
         text = f"UNGRADED: {self.reason.value}" + (f" ({self.detail})" if self.detail else "")
         return text + (f"; log: {self.log}" if self.log else "")
+
+    @property
+    def previous_summary(self) -> str:
+        """What a later regrade records of this outcome: ``7 / 10``, ``ungraded: <reason>``."""
+        if self.status is Status.GRADED:
+            return f"{self.score:g} / {self.max_score:g}"
+        if self.status is Status.UNGRADED:
+            assert self.reason is not None
+            return f"ungraded: {self.reason.value}"
+        return "no submission"
 
     def to_json(self) -> dict[str, object]:
         """A JSON-ready dict (enums as their values)."""

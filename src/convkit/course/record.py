@@ -25,6 +25,7 @@ from nbgrader.preprocessors import AssignLatePenalties, OverwriteCells, SaveAuto
 
 from convkit.course.course import Course
 from convkit.course.jobs import GradingJob, JobResult, safe_write
+from convkit.course.late import sync_deadlines
 from convkit.course.restore_cells import RestoreTestCells
 
 
@@ -129,8 +130,9 @@ def save_grades(course: Course, gb: Gradebook, job: GradingJob, result: JobResul
 
     Does what ``nbgrader autograde`` does to the course, from the worker's
     graded notebooks: the student and the submission (with its timestamp),
-    every grade and comment (``SaveAutoGrades``), late penalties
-    (``AssignLatePenalties``, with the course's configuration, run when the
+    every grade and comment (``SaveAutoGrades``), the due date and the student's
+    extension from ``course.yml`` (:func:`~convkit.course.late.sync_deadlines`), late
+    penalties (``AssignLatePenalties``, with the course's configuration, run when the
     submission is late or carried a penalty before: otherwise it would change
     nothing).  Raises :class:`ResultMismatch` for notebooks that do not match
     the assignment; nothing is written then.
@@ -154,6 +156,7 @@ def save_grades(course: Course, gb: Gradebook, job: GradingJob, result: JobResul
             submission = gb.update_or_create_submission(assignment, student, timestamp=timestamp)
         else:
             submission = gb.update_or_create_submission(assignment, student)
+        sync_deadlines(gb, course.settings, assignment, [student])  # course.yml's, current
         penalised = submission.total_seconds_late > 0 or any(
             notebook.late_submission_penalty is not None for notebook in submission.notebooks
         )

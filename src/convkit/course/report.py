@@ -2,8 +2,10 @@
 
 Per assignment: the distribution of scores (a histogram and its counts), the
 pass rate of every autograded test, hardest first (which hidden tests students
-fail most: a map of their misconceptions), and the submissions that could not
-be graded, with the reason.  Then every student's totals.  The plots are PNG
+fail most: a map of their misconceptions), every graded submission against its
+deadline (on time, or late by how much and the penalty), the submissions graded
+again with their result before, and the submissions that could not be graded,
+with the reason.  Then every student's totals.  The plots are PNG
 images embedded in the page (base64), so it opens offline and requests nothing.
 
 Scores and statuses are exactly the exported ones (:func:`export.grade_rows`):
@@ -22,13 +24,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-import nbformat
 import numpy as np
 from nbgrader.api import Gradebook
 
-from convkit.course.course import Course, graded_test_sources
-from convkit.course.export import GradeRow, _write, grade_rows
-from convkit.course.feedback_filter import BEGIN_HIDDEN
+from convkit.course.course import Course, hidden_test_ids
+from convkit.course.export import GradeRow, grade_rows, write_grade_rows
 from convkit.course.outcomes import REVIEW_NOTE, Status, load_outcomes
 
 HISTOGRAM_BINS = 10
@@ -117,7 +117,7 @@ def cell_stats(course: Course, assignment: str, students: list[str]) -> list[Cel
 
     Ordered hardest first (lowest pass rate), then by cell id.
     """
-    hidden = _hidden_test_ids(course, assignment)
+    hidden = hidden_test_ids(course, assignment)
     tallies: dict[str, list[float]] = {}
     points: dict[str, float] = {}
     with Gradebook(course.db_url, course.course_id) as gb:
@@ -146,15 +146,6 @@ def cell_stats(course: Course, assignment: str, students: list[str]) -> list[Cel
             )
         )
     return sorted(stats, key=lambda t: (t.pass_rate, t.test))
-
-
-def _hidden_test_ids(course: Course, assignment: str) -> set[str]:
-    """grade_ids of the source cells that hold hidden tests."""
-    ids: set[str] = set()
-    for name in course.notebook_names(assignment):
-        nb = nbformat.read(course.source_dir(assignment) / name, as_version=4)
-        ids.update(gid for gid, source in graded_test_sources(nb).items() if BEGIN_HIDDEN in source)
-    return ids
 
 
 def build_report(course: Course, assignments: list[str] | None = None) -> list[AssignmentReport]:
@@ -240,7 +231,7 @@ table { border-collapse: collapse; margin: 0.6rem 0 1.2rem; font-size: 0.9rem; }
 th, td { border: 1px solid #ddd; padding: 0.25rem 0.55rem; text-align: left; }
 th { background: #f4f4f4; } td.num { text-align: right; font-variant-numeric: tabular-nums; }
 tr.ungraded td { background: #fff3f3; } .muted { color: #777; }
-tr.flagged td { background: #fffbe6; }
+tr.flagged td { background: #fffbe6; } tr.late td { background: #f3f6ff; }
 img { max-width: 100%; display: block; margin: 0.5rem 0; }
 .plots { display: flex; flex-wrap: wrap; gap: 1.5rem; align-items: flex-start; }
 """
@@ -381,6 +372,8 @@ def _assignment_section(
         parts.append(_table(header, rows, table_id=f"tests-{report.name}"))
     else:
         parts.append("<p>No graded submission yet.</p>")
+    parts.append(_deadline_part(report))
+    parts.append(_regraded_part(report))
     if report.flagged:
         parts.append("<h3>Flagged for review</h3>")
         parts.append(
@@ -405,6 +398,64 @@ def _assignment_section(
     else:
         parts.append("<p>None: every submission was graded.</p>")
     return "\n".join(parts)
+
+
+def _deadline_part(report: AssignmentReport) -> str:
+    """Every graded submission against its deadline: on time, or late by how much and
+    the penalty (course.yml's late_policy, applied by nbgrader's late-submission plugin)."""
+    parts = ["<h3>Deadline and late submissions</h3>"]
+    if not any(r.due for r in report.rows):
+        parts.append("<p>No deadline for this assignment in course.yml.</p>")
+        return "\n".join(parts)
+    late = [r for r in report.graded if r.late.startswith("late")]
+    parts.append(
+        f"<p>{len(report.graded) - len(late)} graded submission(s) on time, {len(late)} late. "
+        "Scores are after the penalty; the submission time is the one nbgrader recorded "
+        "when it collected the work.</p>"
+    )
+    rows, classes = [], []
+    for r in report.graded:
+        penalty = float(r.late_submission_penalty or 0.0)
+        rows.append(
+            [
+                _e(r.student_id),
+                _e(r.timestamp),
+                _e(_moment(r.due)),
+                _e(r.late),
+                f"{float(r.raw_score or 0.0):g}",
+                f"{penalty:g}",
+                f"{float(r.score or 0.0):g}",
+            ]
+        )
+        classes.append("late" if r in late else "")
+    header = ["student", "submitted (UTC)", "deadline", "on time?", "raw", "penalty", "score"]
+    parts.append(_table(header, rows, classes, table_id=f"late-{report.name}"))
+    return "\n".join(parts)
+
+
+def _moment(iso: str) -> str:
+    """``2027-01-15T23:59:00+00:00`` -> ``2027-01-15 23:59 UTC+00:00`` ("" stays "")."""
+    return datetime.fromisoformat(iso).strftime("%Y-%m-%d %H:%M %Z") if iso else ""
+
+
+def _regraded_part(report: AssignmentReport) -> str:
+    """The submissions the latest runs graded again, with what they had before."""
+    again = [r for r in report.rows if r.regraded_from]
+    if not again:
+        return ""
+    rows = []
+    for r in again:
+        now = f"{float(r.score):g} / {r.max_score:g}" if r.score is not None else r.status
+        rows.append([_e(r.student_id), _e(r.regraded_from), _e(now)])
+    return "\n".join(
+        [
+            "<h3>Graded again</h3>",
+            "<p>These submissions were graded again (after a fix to the assignment, or "
+            "with <code>--regrade</code>). Hand-given grades and comments were kept, as "
+            "nbgrader keeps them; their cells are marked for a second look in formgrader.</p>",
+            _table(["student", "before", "now"], rows, table_id=f"regraded-{report.name}"),
+        ]
+    )
 
 
 def _students_table(reports: list[AssignmentReport]) -> str:
@@ -490,7 +541,7 @@ def write_report(
     files = ReportFiles(folder / "report.html", folder / "grades.csv", folder / "tests.csv")
     links = similarity_links(course, folder, [rep.name for rep in reports])
     files.html.write_text(render_html(course, reports, links), encoding="utf-8")
-    _write(files.grades_csv, [row for rep in reports for row in rep.rows])
+    write_grade_rows(files.grades_csv, [row for rep in reports for row in rep.rows])
     with open(files.tests_csv, "w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
         writer.writerow(TEST_COLUMNS)
