@@ -191,3 +191,19 @@ def test_bad_rosters_are_refused_naming_the_line(tmp_path: Path, text: str, mess
     path.write_text(text, encoding="utf-8")
     with pytest.raises(RosterError, match=message.replace("(", r"\(").replace(")", r"\)")):
         read_roster(path)
+
+
+def test_canvas_and_moodle_need_the_roster_and_say_so_first(tmp_path: Path) -> None:
+    """Without ``roster:`` the export stops before it touches the gradebook."""
+    import shutil
+
+    from convkit.course.course import Course
+    from convkit.course.lms import export_lms
+
+    repo = Path(__file__).resolve().parents[1]
+    shutil.copy(repo / "nbgrader_config.py", tmp_path)
+    (tmp_path / "course.yml").write_text("course: {name: A course}\n", encoding="utf-8")
+    for layout in ("canvas", "moodle"):
+        with pytest.raises(RosterError, match=f"the {layout} export matches students through"):
+            export_lms(Course(tmp_path), layout, tmp_path / "out.csv")
+    assert not (tmp_path / "gradebook.db").exists() and not (tmp_path / "out.csv").exists()

@@ -332,6 +332,15 @@ def export_lms(
     """
     if layout not in LMS_EXPORTS:
         raise ValueError(f"unknown layout {layout!r} (known: {', '.join(LMS_EXPORTS)})")
+    roster: list[RosterEntry] = []
+    if layout != "long":
+        if course.settings.roster is None:
+            raise RosterError(
+                f"the {layout} export matches students through the roster: set roster: in "
+                f"{course.settings.path or 'course.yml'} to a CSV with the columns "
+                f"{', '.join(ROSTER_COLUMNS)}"
+            )
+        roster = read_roster(course.settings.roster)
     rows = grade_rows(course, assignments)
     names = assignments or sorted({r.assignment for r in rows}, key=_assignment_order(rows))
     points = {r.assignment: float(r.max_score) for r in rows}
@@ -343,14 +352,6 @@ def export_lms(
             writer.writeheader()
             writer.writerows(lines)
         return LmsExport(layout, path, None, names, points, len({r.student_id for r in rows}))
-    roster_file = course.settings.roster
-    if roster_file is None:
-        raise RosterError(
-            f"the {layout} export matches students through the roster: set roster: in "
-            f"{course.settings.path or 'course.yml'} to a CSV with the columns "
-            f"{', '.join(ROSTER_COLUMNS)}"
-        )
-    roster = read_roster(roster_file)
     if layout == "canvas":
         table, attention = canvas_lines(rows, roster, names, points)
     else:
