@@ -119,15 +119,17 @@ def sync_deadlines(
     record = gb.find_assignment(assignment)
     deadline = settings.deadlines.get(assignment)
     record.duedate = None if deadline is None else _utc_naive(deadline)
-    for submission in record.submissions:
-        student = submission.student.id
-        if students is not None and student not in students:
-            continue
-        extended = settings.extensions.get(student, {}).get(assignment)
-        if extended is None or deadline is None:
-            submission.extension = None
+    submissions = (
+        record.submissions
+        if students is None
+        else [s for s in record.submissions if s.student_id in students]
+    )
+    for submission in submissions:
+        due, extended = due_date(settings, assignment, submission.student_id)
+        if extended and deadline is not None and due is not None:
+            submission.extension = _utc_naive(due) - _utc_naive(deadline)
         else:
-            submission.extension = _utc_naive(extended) - _utc_naive(deadline)
+            submission.extension = None
     gb.db.commit()
 
 
